@@ -1,0 +1,291 @@
+"""The Kyoso Application: every command the platform accepts, each recorded as domain events."""
+
+from collections.abc import Mapping
+from datetime import date, datetime, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import Mapper, RecordConflictError
+
+from domain.batching import GroupCommitter
+from domain.errors import (
+    AlreadyAnswered,
+    InvalidAnswers,
+    InvalidCommand,
+    NotAllowed,
+    NotFound,
+    SurveyNotOpen,
+)
+from domain.identities import Identity, IdentityStore, normalise_email
+from domain.participant import Participant
+from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion, check_answers
+from domain.response import Response, response_id
+from domain.serialization import MsgspecMapper
+from domain.survey import MAX_QUESTIONS, Survey, SurveyStatus, check_details
+from domain.values import Attributes, Audience, Role
+
+STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Kyoso(Application[UUID]):
+    name = "kyoso"
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, identities: IdentityStore | None = None
+    ) -> None:
+        super().__init__(env)
+        self.identities = identities
+        self._group_commit = GroupCommitter(self.save)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return MsgspecMapper()
+
+    def close(self) -> None:
+        self._group_commit.close()
+        super().close()
+
+    # Participants
+
+    def sign_up(
+        self,
+        *,
+        email: str,
+        display_name: str,
+        password_hash: str,
+        role: Role = Role.CITIZEN,
+        department: str | None = None,
+        attributes: Attributes | None = None,
+    ) -> UUID:
+        """Registers a participant; personal data goes to the identity store, not to events."""
+        if self.identities is None:
+            raise RuntimeError("sign_up needs an identity store")
+        participant = Participant(
+            role=Role(role),
+            department=department if role in STAFF_ROLES else None,
+            attributes=attributes or Attributes(),
+        )
+        identity = Identity(
+            participant_id=participant.id,
+            email=normalise_email(email),
+            display_name=display_name.strip(),
+            password_hash=password_hash,
+        )
+        self.identities.add(identity)  # Unique e-mail is enforced here, before any event.
+        try:
+            self.save(participant)
+        except BaseException:
+            self.identities.erase(participant.id)
+            raise
+        return participant.id
+
+    def register_participant(
+        self, role: Role, department: str | None = None, attributes: Attributes | None = None
+    ) -> UUID:
+        """Registers a participant without an identity (imports, demo data, benchmarks)."""
+        participant = Participant(
+            role=Role(role), department=department, attributes=attributes or Attributes()
+        )
+        self.save(participant)
+        return participant.id
+
+    def get_participant(self, participant_id: UUID) -> Participant:
+        return self._get(participant_id, Participant, "利用者が見つかりません。")
+
+    def change_attributes(self, participant_id: UUID, attributes: Attributes) -> None:
+        participant = self.get_participant(participant_id)
+        if participant.attributes != attributes:
+            participant.change_attributes(attributes)
+            self.save(participant)
+
+    def erase_participant(self, participant_id: UUID) -> None:
+        """Deletes the person's identity; their past answers stay, pseudonymous and coarse."""
+        participant = self.get_participant(participant_id)
+        if self.identities is not None:
+            self.identities.erase(participant_id)
+        if not participant.erased:
+            participant.erase()
+            self.save(participant)
+
+    # Surveys
+
+    def draft_survey(
+        self,
+        *,
+        staff_id: UUID,
+        title: str,
+        description: str = "",
+        audience: Audience = Audience.CITIZENS,
+        opens_on: date | None = None,
+        closes_on: date | None = None,
+        department: str | None = None,
+    ) -> UUID:
+        staff = self._require_staff(staff_id)
+        errors = check_details(title, description, opens_on, closes_on)
+        if errors:
+            raise InvalidCommand(field_errors=errors)
+        survey = Survey(
+            department=department or staff.department or "",
+            title=title.strip(),
+            description=description.strip(),
+            audience=Audience(audience),
+            opens_on=opens_on,
+            closes_on=closes_on,
+            drafted_by=staff_id,
+        )
+        self.save(survey)
+        return survey.id
+
+    def revise_survey_details(
+        self,
+        survey_id: UUID,
+        *,
+        staff_id: UUID,
+        title: str,
+        description: str,
+        audience: Audience,
+        opens_on: date | None,
+        closes_on: date | None,
+    ) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.require_draft()
+        errors = check_details(title, description, opens_on, closes_on)
+        if errors:
+            raise InvalidCommand(field_errors=errors)
+        survey.revise_details(title.strip(), description.strip(), Audience(audience), opens_on, closes_on)
+        self.save(survey)
+
+    def add_question(self, survey_id: UUID, *, staff_id: UUID, kind: str, **fields: Any) -> str:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.require_draft()
+        if len(survey.questions) >= MAX_QUESTIONS:
+            raise InvalidCommand(f"質問は{MAX_QUESTIONS}問までです。")
+        question = self._make_question(kind, f"q{survey.next_question_number}", fields)
+        survey.add_question(question)
+        self.save(survey)
+        return question.id
+
+    def revise_question(
+        self, survey_id: UUID, question_id: str, *, staff_id: UUID, kind: str, **fields: Any
+    ) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.require_draft()
+        survey.question(question_id)
+        survey.revise_question(self._make_question(kind, question_id, fields))
+        self.save(survey)
+
+    def remove_question(self, survey_id: UUID, question_id: str, *, staff_id: UUID) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.require_draft()
+        survey.question(question_id)
+        survey.remove_question(question_id)
+        self.save(survey)
+
+    def publish_survey(self, survey_id: UUID, *, staff_id: UUID) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.require_draft()
+        if not survey.questions:
+            raise InvalidCommand("質問が1つもないアンケートは公開できません。")
+        survey.publish(staff_id)
+        self.save(survey)
+
+    def close_survey(self, survey_id: UUID, *, staff_id: UUID) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        if survey.status is not SurveyStatus.PUBLISHED:
+            raise InvalidCommand("回答受付中のアンケートだけを終了できます。")
+        survey.close(staff_id)
+        self.save(survey)
+
+    def publish_results(self, survey_id: UUID, *, staff_id: UUID) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        if survey.status is SurveyStatus.DRAFT:
+            raise InvalidCommand("下書きのアンケートの結果は公開できません。")
+        if survey.results_published:
+            raise InvalidCommand("結果はすでに公開されています。")
+        survey.publish_results(staff_id)
+        self.save(survey)
+
+    def get_survey(self, survey_id: UUID) -> Survey:
+        return self._get(survey_id, Survey, "アンケートが見つかりません。")
+
+    # Responses
+
+    def submit_response(
+        self,
+        survey_id: UUID,
+        participant_id: UUID,
+        answers: Mapping[str, AnswerValue],
+        *,
+        now: datetime | None = None,
+    ) -> UUID:
+        """Records a participant's answers; exactly one response per participant per survey."""
+        survey = self.get_survey(survey_id)
+        participant = self.get_participant(participant_id)
+        if participant.erased:
+            raise NotAllowed()
+        if not survey.audience.admits(participant.role):
+            raise NotAllowed("このアンケートの対象ではありません。")
+        if not survey.is_accepting(now or utcnow()):
+            raise SurveyNotOpen()
+        normalised, errors = check_answers(survey.questions, dict(answers))
+        if errors:
+            raise InvalidAnswers(field_errors=errors)
+        response = Response(
+            survey_id=survey_id,
+            participant_id=participant_id,
+            role=participant.role,
+            attributes=participant.attributes,
+            answers=normalised,
+        )
+        try:
+            self._group_commit.save(response.collect_events())
+        except RecordConflictError:
+            raise AlreadyAnswered() from None
+        return response.id
+
+    def has_answered(self, survey_id: UUID, participant_id: UUID) -> bool:
+        return response_id(survey_id, participant_id) in self.repository
+
+    # Helpers
+
+    def _get(self, aggregate_id: UUID, cls: type, not_found: str) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(not_found) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(not_found)
+        return aggregate
+
+    def _require_staff(self, staff_id: UUID) -> Participant:
+        staff = self.get_participant(staff_id)
+        if staff.role not in STAFF_ROLES or staff.erased:
+            raise NotAllowed()
+        return staff
+
+    def _editable_survey(self, survey_id: UUID, staff_id: UUID) -> Survey:
+        staff = self._require_staff(staff_id)
+        survey = self.get_survey(survey_id)
+        if staff.role is not Role.ADMIN and staff.department != survey.department:
+            raise NotAllowed("他の部署のアンケートは編集できません。")
+        return survey
+
+    @staticmethod
+    def _make_question(kind: str, question_id: str, fields: Mapping[str, Any]) -> AnyQuestion:
+        import msgspec
+
+        cls = QUESTION_KINDS.get(kind)
+        if cls is None:
+            raise InvalidCommand("質問の種類が正しくありません。")
+        try:
+            question = msgspec.convert({**fields, "id": question_id}, type=cls)
+        except msgspec.ValidationError as e:
+            raise InvalidCommand(f"質問の設定が正しくありません: {e}") from None
+        problems = question.check_definition()
+        if problems:
+            raise InvalidCommand(" ".join(problems))
+        return question  # type: ignore[return-value]

@@ -1,0 +1,119 @@
+"""Value types shared by the aggregates: roles, audiences and a respondent's coarse attributes."""
+
+from enum import StrEnum
+
+import msgspec
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    BUSINESS = "business"
+    STAFF = "staff"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.CITIZEN: "市民",
+    Role.BUSINESS: "事業者",
+    Role.STAFF: "職員",
+    Role.AUDITOR: "監査担当",
+    Role.ADMIN: "管理者",
+}
+
+
+class Audience(StrEnum):
+    """Who a survey asks: citizens, the city's own staff, or businesses."""
+
+    CITIZENS = "citizens"
+    STAFF = "staff"
+    BUSINESSES = "businesses"
+
+    @property
+    def label(self) -> str:
+        return AUDIENCE_LABELS[self]
+
+    def admits(self, role: Role) -> bool:
+        return role in AUDIENCE_ROLES[self]
+
+
+AUDIENCE_LABELS = {
+    Audience.CITIZENS: "市民向け",
+    Audience.STAFF: "職員向け",
+    Audience.BUSINESSES: "事業者向け",
+}
+
+# Admins may answer anything so that they can check a survey end to end.
+AUDIENCE_ROLES = {
+    Audience.CITIZENS: {Role.CITIZEN, Role.ADMIN},
+    Audience.STAFF: {Role.STAFF, Role.ADMIN},
+    Audience.BUSINESSES: {Role.BUSINESS, Role.ADMIN},
+}
+
+
+class Ward(StrEnum):
+    """Amagasaki's six districts (地区)."""
+
+    CHUO = "chuo"
+    ODA = "oda"
+    DAISHO = "daisho"
+    TACHIBANA = "tachibana"
+    MUKO = "muko"
+    SONODA = "sonoda"
+
+    @property
+    def label(self) -> str:
+        return WARD_LABELS[self]
+
+
+WARD_LABELS = {
+    Ward.CHUO: "中央",
+    Ward.ODA: "小田",
+    Ward.DAISHO: "大庄",
+    Ward.TACHIBANA: "立花",
+    Ward.MUKO: "武庫",
+    Ward.SONODA: "園田",
+}
+
+
+class AgeBand(StrEnum):
+    UNDER_18 = "u18"
+    AGE_18_29 = "18-29"
+    AGE_30S = "30-39"
+    AGE_40S = "40-49"
+    AGE_50S = "50-59"
+    AGE_60S = "60-69"
+    AGE_70_PLUS = "70+"
+
+    @property
+    def label(self) -> str:
+        return AGE_BAND_LABELS[self]
+
+
+AGE_BAND_LABELS = {
+    AgeBand.UNDER_18: "18歳未満",
+    AgeBand.AGE_18_29: "18〜29歳",
+    AgeBand.AGE_30S: "30代",
+    AgeBand.AGE_40S: "40代",
+    AgeBand.AGE_50S: "50代",
+    AgeBand.AGE_60S: "60代",
+    AgeBand.AGE_70_PLUS: "70歳以上",
+}
+
+
+class Attributes(msgspec.Struct, frozen=True, kw_only=True):
+    """What a participant chose to tell about themselves; every field is optional.
+
+    Coarse on purpose: these travel inside events, so they must never identify anyone.
+    """
+
+    ward: Ward | None = None
+    age_band: AgeBand | None = None
+    has_children: bool | None = None
+
+
+NO_ATTRIBUTES = Attributes()
