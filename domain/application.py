@@ -1,9 +1,9 @@
 """The Kyoso Application: every command the platform accepts, each recorded as domain events."""
 
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, RecordConflictError
@@ -29,7 +29,7 @@ STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Kyoso(Application[UUID]):

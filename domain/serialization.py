@@ -6,8 +6,8 @@ enums and question structs come back as themselves, and decoding is a single pas
 
 import dataclasses
 from functools import cache
-from uuid import UUID
 from typing import Any, NotRequired, TypedDict, cast, get_type_hints
+from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import DomainEventProtocol

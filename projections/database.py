@@ -1,0 +1,188 @@
+"""One small interface over the read-model database: SQLite by default, PostgreSQL in production.
+
+Queries are written once with `?` placeholders and standard SQL that both engines accept
+(upserts with ON CONFLICT, CASE instead of LEAST/MIN); PostgreSQL gets `%s` in their place.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
+
+Row = tuple[Any, ...]
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> "Cursor": ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def fetchall(self) -> list[Row]: ...
+    def fetchone(self) -> Row | None: ...
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Database:
+    dialect: str
+
+    def transaction(self) -> Any:
+        """A context manager yielding a cursor; commits at the end, rolls back on error."""
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.transaction() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def close(self) -> None:
+        pass
+
+
+class _SQLiteCursor:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> "_SQLiteCursor":
+        self._cursor.execute(sql, params)
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(sql, rows)
+
+    def fetchall(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> Row | None:
+        return self._cursor.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class SQLiteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteCursor(cursor)
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            cursor.close()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        # Reads need no write lock: WAL readers see the last committed state.
+        return self._connection().execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class _PostgresCursor:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> "_PostgresCursor":
+        self._cursor.execute(_pg(sql), params or None)
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(_pg(sql), rows)
+
+    def fetchall(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> Row | None:
+        return self._cursor.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+_pg_cache: dict[str, str] = {}
+
+
+def _pg(sql: str) -> str:
+    converted = _pg_cache.get(sql)
+    if converted is None:
+        converted = _pg_cache[sql] = sql.replace("?", "%s")
+    return converted
+
+
+class PostgresDatabase(Database):
+    dialect = "postgres"
+
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 10) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield _PostgresCursor(cur)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and urlparse(url).scheme in {"postgres", "postgresql"}  # type: ignore[arg-type]
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """The eventsourcing settings for a postgresql:// URL."""
+    parts = urlparse(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parts.path.lstrip("/") or "kyoso",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_POOL_SIZE": "10",
+        "POSTGRES_MAX_OVERFLOW": "20",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "CREATE_TABLE": "y",
+    }

@@ -1,0 +1,169 @@
+"""Reading a survey's results: counts, distributions and means by segment, small cells hidden."""
+
+from collections import defaultdict
+from typing import Any
+
+import msgspec
+
+from domain.questions import FreeText, MultipleChoice, Number, Scale, SingleChoice
+from projections.catalogue import SurveyDetail
+from projections.database import Database
+from projections.segments import MIN_CELL, SEGMENT_VALUES, SEGMENTS, SUPPRESSED, shown
+from projections.surveys import ANSWERED, SURVEY_COUNT, number_bins
+
+Shown = int | str  # a count, or "<5"
+
+
+class Column(msgspec.Struct, kw_only=True):
+    """One segment value (e.g. 園田, or 30代) of one question."""
+
+    segment: str
+    value: str
+    label: str
+    respondents: Shown
+    counts: list[Shown]
+    percents: list[float | None]
+    mean: float | None = None
+
+
+class QuestionResult(msgspec.Struct, kw_only=True):
+    id: str
+    text: str
+    kind: str
+    buckets: list[str]
+    overall: Column
+    breakdowns: dict[str, list[Column]]
+    text_count: Shown | None = None
+
+
+class SurveyResults(msgspec.Struct, kw_only=True):
+    survey_id: str
+    title: str
+    respondents: Shown
+    min_cell: int
+    segments: dict[str, str]
+    questions: list[QuestionResult]
+
+
+class FreeTextAnswer(msgspec.Struct):
+    text: str
+    submitted_at: str
+
+
+def bucket_labels(question: Any) -> tuple[list[str], list[str]]:
+    """The buckets of a question's distribution: their keys in result_cells, and their labels."""
+    if isinstance(question, SingleChoice | MultipleChoice):
+        return [str(i) for i in range(len(question.options))], list(question.options)
+    if isinstance(question, Scale):
+        labels = [f"1 {question.low_label}", "2", "3", "4", f"5 {question.high_label}"]
+        return [str(i) for i in range(1, 6)], labels
+    if isinstance(question, Number):
+        bins = number_bins(question)
+        unit = question.unit
+        labels = [
+            f"{_n(lo)}{unit}" if lo == hi else f"{_n(lo)}〜{_n(hi)}{unit}" for lo, hi in bins
+        ]
+        return [f"b{i}" for i in range(len(bins))], labels
+    return [], []
+
+
+def _n(x: float) -> str:
+    return str(int(x)) if x == int(x) else f"{x:.1f}"
+
+
+class Results:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def of(self, survey: SurveyDetail) -> SurveyResults:
+        cells: dict[tuple[str, str, str], dict[str, tuple[int, float]]] = defaultdict(dict)
+        for question_id, segment, value, bucket, count, total in self.db.query(
+            "SELECT question_id, segment, segment_value, bucket, count, sum"
+            " FROM result_cells WHERE survey_id = ?",
+            (survey.id,),
+        ):
+            cells[(question_id, segment, value)][bucket] = (int(count), float(total))
+
+        def respondents(segment: str, value: str) -> int:
+            return cells[(SURVEY_COUNT, segment, value)].get(ANSWERED, (0, 0.0))[0]
+
+        questions = []
+        for question in survey.questions:
+            keys, labels = bucket_labels(question)
+            breakdowns: dict[str, list[Column]] = {}
+            for segment in SEGMENTS:
+                columns = []
+                for value, label in SEGMENT_VALUES[segment].items():
+                    if segment != "all" and respondents(segment, value) == 0:
+                        continue
+                    columns.append(
+                        self._column(question, segment, value, label, keys, cells[(question.id, segment, value)])
+                    )
+                breakdowns[segment] = columns
+            overall = breakdowns.pop("all")[0]
+            text_count = None
+            if isinstance(question, FreeText):
+                text_count = overall.respondents
+            questions.append(
+                QuestionResult(
+                    id=question.id, text=question.text, kind=question.__struct_config__.tag,  # type: ignore[arg-type]
+                    buckets=labels, overall=overall, breakdowns=breakdowns, text_count=text_count,
+                )
+            )
+        return SurveyResults(
+            survey_id=survey.id,
+            title=survey.title,
+            respondents=shown(respondents("all", "all")),
+            min_cell=MIN_CELL,
+            segments={k: v for k, v in SEGMENTS.items() if k != "all"},
+            questions=questions,
+        )
+
+    @staticmethod
+    def _column(
+        question: Any, segment: str, value: str, label: str, keys: list[str],
+        cells: dict[str, tuple[int, float]],
+    ) -> Column:
+        answered, total = cells.get(ANSWERED, (0, 0.0))
+        hidden = answered < MIN_CELL
+        counts: list[Shown] = []
+        percents: list[float | None] = []
+        for key in keys:
+            count = cells.get(key, (0, 0.0))[0]
+            if hidden or count < MIN_CELL:
+                counts.append(SUPPRESSED)
+                percents.append(None)
+            else:
+                counts.append(count)
+                percents.append(round(100 * count / answered, 1))
+        mean = None
+        if isinstance(question, Scale | Number) and not hidden:
+            mean = round(total / answered, 2)
+        return Column(
+            segment=segment, value=value, label=label, respondents=shown(answered),
+            counts=counts, percents=percents, mean=mean,
+        )
+
+    def free_texts(
+        self, survey_id: str, question_id: str, *, limit: int = 50, before: int | None = None
+    ) -> list[FreeTextAnswer]:
+        """The newest free-text answers first; `before` pages back by position."""
+        sql = (
+            "SELECT text, submitted_at FROM free_text_answers"
+            " WHERE survey_id = ? AND question_id = ?"
+        )
+        params: list[Any] = [survey_id, question_id]
+        if before is not None:
+            sql += " AND position < ?"
+            params.append(before)
+        sql += " ORDER BY position DESC LIMIT ?"
+        params.append(limit)
+        return [FreeTextAnswer(t, s) for t, s in self.db.query(sql, params)]
+
+    def free_text_rows(self, survey_id: str) -> list[tuple[Any, ...]]:
+        """Every free-text answer with its coarse attributes, for export and theme analysis."""
+        return self.db.query(
+            "SELECT question_id, response_id, text, ward, age_band, has_children, submitted_at"
+            " FROM free_text_answers WHERE survey_id = ? ORDER BY position",
+            (survey_id,),
+        )

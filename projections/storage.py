@@ -1,0 +1,89 @@
+"""Opens Kyoso's storage from configuration: the event store, the read models and their projector.
+
+Embedded SQLite under a data directory by default (events and read models in two files, so
+projection writes never wait on event writes); PostgreSQL when given a postgresql:// URL.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from domain.application import Kyoso
+from migrations import migrate
+from projections.catalogue import Catalogue
+from projections.database import (
+    Database,
+    PostgresDatabase,
+    SQLiteDatabase,
+    is_postgres_url,
+    postgres_env,
+)
+from projections.identities import SQLIdentityStore
+from projections.results import Results
+from projections.runner import Projector, ProjectorThread
+from projections.surveys import SurveyProjection
+
+
+def event_store_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    if database_url and is_postgres_url(database_url):
+        return postgres_env(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(data_dir / "events.sqlite3"),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+
+
+def open_database(data_dir: Path, database_url: str | None) -> Database:
+    if database_url and is_postgres_url(database_url):
+        return PostgresDatabase(database_url)
+    return SQLiteDatabase(data_dir / "readmodels.sqlite3")
+
+
+@dataclass
+class Storage:
+    app: Kyoso
+    db: Database
+    identities: SQLIdentityStore
+    projector: Projector
+    catalogue: Catalogue
+    results: Results
+    database_url: str | None = None
+    _thread: ProjectorThread | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, data_dir: str | Path, database_url: str | None = None) -> "Storage":
+        data_dir = Path(data_dir)
+        if not (database_url and is_postgres_url(database_url)):
+            if database_url:
+                raise ValueError(f"KYOSO_DATABASE_URL must be a postgresql:// URL: {database_url!r}")
+            data_dir.mkdir(parents=True, exist_ok=True)
+        db = open_database(data_dir, database_url)
+        migrate(db)
+        identities = SQLIdentityStore(db)
+        app = Kyoso(env=event_store_env(data_dir, database_url), identities=identities)
+        projector = Projector(app, db, SurveyProjection())
+        return cls(
+            app=app, db=db, identities=identities, projector=projector,
+            catalogue=Catalogue(db), results=Results(db), database_url=database_url,
+        )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.db.dialect == "postgres"
+
+    def start_projecting(self, interval: float = 0.5) -> None:
+        """Runs the projector in this process, in the background."""
+        if self._thread is None:
+            self.projector.catch_up()
+            self._thread = ProjectorThread(self.projector, interval).start()
+
+    def poke(self) -> None:
+        if self._thread is not None:
+            self._thread.poke()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
+        self.app.close()
+        self.db.close()

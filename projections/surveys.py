@@ -1,0 +1,219 @@
+"""The unified survey projection: the catalogue of every department's surveys and their results.
+
+Results are kept as pre-aggregated counts per (question, segment, bucket), so reading them
+costs the same for a hundred responses as for a million. A batch of events is folded into
+in-memory deltas first and written with one upsert per distinct cell.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from domain.questions import AnyQuestion, MultipleChoice, Number, Scale, SingleChoice
+from domain.response import Response
+from domain.survey import Survey, SurveyStatus
+from projections.database import Cursor
+from projections.segments import segments_of
+
+QUESTIONS = msgspec.json.Decoder(list[AnyQuestion])
+_encode = msgspec.json.encode
+
+SURVEY_COUNT = "_survey"
+ANSWERED = "_n"
+NUMBER_BINS = 10
+
+
+def number_bins(question: Number) -> list[tuple[float, float]]:
+    """Histogram bins for a number question: one per value for small integer ranges."""
+    lo, hi = question.minimum, question.maximum
+    if question.integer and hi - lo < 2 * NUMBER_BINS:
+        return [(v, v) for v in range(int(lo), int(hi) + 1)]
+    width = (hi - lo) / NUMBER_BINS or 1
+    return [(lo + i * width, lo + (i + 1) * width) for i in range(NUMBER_BINS)]
+
+
+def number_bucket(question: Number, value: float) -> str:
+    lo, hi = question.minimum, question.maximum
+    if question.integer and hi - lo < 2 * NUMBER_BINS:
+        return f"b{int(value - lo)}"
+    width = (hi - lo) / NUMBER_BINS or 1
+    return f"b{min(NUMBER_BINS - 1, int((value - lo) / width))}"
+
+
+def buckets_of(question: AnyQuestion, value: Any) -> list[str]:
+    if isinstance(question, MultipleChoice):
+        return [str(i) for i in value]
+    if isinstance(question, SingleChoice | Scale):
+        return [str(value)]
+    if isinstance(question, Number):
+        return [number_bucket(question, value)]
+    return []
+
+
+def _topic(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+class SurveyProjection:
+    name = "surveys"
+    topics = tuple(
+        _topic(cls)
+        for cls in (
+            Survey.Drafted,
+            Survey.DetailsRevised,
+            Survey.QuestionAdded,
+            Survey.QuestionRevised,
+            Survey.QuestionRemoved,
+            Survey.Published,
+            Survey.Closed,
+            Survey.ResultsPublished,
+            Response.Submitted,
+        )
+    )
+
+    def __init__(self) -> None:
+        # Questions cannot change once a survey is published, and responses only come after.
+        self._questions: dict[str, dict[str, AnyQuestion]] = {}
+
+    def clear(self, cur: Cursor) -> None:
+        for table in ("free_text_answers", "result_cells", "surveys"):
+            cur.execute(f"DELETE FROM {table}")
+        self._questions.clear()
+
+    def project(self, cur: Cursor, events: Sequence[tuple[int, Any]]) -> None:
+        cells: dict[tuple[str, str, str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+        responses: dict[str, int] = defaultdict(int)
+        texts: list[tuple[Any, ...]] = []
+        for position, event in events:
+            if isinstance(event, Response.Submitted):
+                self._fold_response(cur, position, event, cells, responses, texts)
+            else:
+                self._apply_survey_event(cur, event)
+        if cells:
+            cur.executemany(
+                "INSERT INTO result_cells"
+                " (survey_id, question_id, segment, segment_value, bucket, count, sum)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (survey_id, question_id, segment, segment_value, bucket)"
+                " DO UPDATE SET count = result_cells.count + excluded.count,"
+                " sum = result_cells.sum + excluded.sum",
+                [(*key, int(c), s) for key, (c, s) in cells.items()],
+            )
+        if responses:
+            cur.executemany(
+                "UPDATE surveys SET response_count = response_count + ? WHERE survey_id = ?",
+                [(n, sid) for sid, n in responses.items()],
+            )
+        if texts:
+            cur.executemany(
+                "INSERT INTO free_text_answers (position, survey_id, question_id, response_id,"
+                " text, ward, age_band, has_children, submitted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                texts,
+            )
+
+    def _fold_response(
+        self,
+        cur: Cursor,
+        position: int,
+        event: Response.Submitted,
+        cells: dict[tuple[str, str, str, str, str], list[float]],
+        responses: dict[str, int],
+        texts: list[tuple[Any, ...]],
+    ) -> None:
+        survey_id = str(event.survey_id)
+        questions = self._questions_of(cur, survey_id)
+        segments = segments_of(event.attributes)
+        responses[survey_id] += 1
+        for segment, value in segments:
+            cells[(survey_id, SURVEY_COUNT, segment, value, ANSWERED)][0] += 1
+        attributes = event.attributes
+        for question_id, answer in event.answers.items():
+            question = questions.get(question_id)
+            if question is None or answer is None:
+                continue
+            if isinstance(answer, str):
+                texts.append((
+                    position, survey_id, question_id, str(event.originator_id), answer,
+                    attributes.ward.value if attributes.ward else None,
+                    attributes.age_band.value if attributes.age_band else None,
+                    None if attributes.has_children is None else int(attributes.has_children),
+                    event.timestamp.isoformat(),
+                ))
+            amount = float(answer) if isinstance(question, Scale | Number) else 0.0
+            buckets = buckets_of(question, answer)
+            for segment, value in segments:
+                cell = cells[(survey_id, question_id, segment, value, ANSWERED)]
+                cell[0] += 1
+                cell[1] += amount
+                for bucket in buckets:
+                    cells[(survey_id, question_id, segment, value, bucket)][0] += 1
+
+    def _questions_of(self, cur: Cursor, survey_id: str) -> dict[str, AnyQuestion]:
+        questions = self._questions.get(survey_id)
+        if questions is None:
+            row = cur.execute("SELECT questions FROM surveys WHERE survey_id = ?", (survey_id,)).fetchone()
+            questions = {q.id: q for q in QUESTIONS.decode(row[0])} if row else {}
+            self._questions[survey_id] = questions
+        return questions
+
+    def _apply_survey_event(self, cur: Cursor, event: Any) -> None:
+        survey_id = str(event.originator_id)
+        at = event.timestamp.isoformat()
+        if isinstance(event, Survey.Drafted):
+            cur.execute(
+                "INSERT INTO surveys (survey_id, department, title, description, audience, status,"
+                " opens_on, closes_on, drafted_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    survey_id, event.department, event.title, event.description,
+                    event.audience.value, SurveyStatus.DRAFT.value, _date(event.opens_on),
+                    _date(event.closes_on), at, at,
+                ),
+            )
+        elif isinstance(event, Survey.DetailsRevised):
+            cur.execute(
+                "UPDATE surveys SET title = ?, description = ?, audience = ?, opens_on = ?,"
+                " closes_on = ?, updated_at = ? WHERE survey_id = ?",
+                (
+                    event.title, event.description, event.audience.value, _date(event.opens_on),
+                    _date(event.closes_on), at, survey_id,
+                ),
+            )
+        elif isinstance(
+            event, Survey.QuestionAdded | Survey.QuestionRevised | Survey.QuestionRemoved
+        ):
+            self._questions.pop(survey_id, None)
+            row = cur.execute("SELECT questions FROM surveys WHERE survey_id = ?", (survey_id,)).fetchone()
+            questions = QUESTIONS.decode(row[0]) if row else []
+            if isinstance(event, Survey.QuestionAdded):
+                questions.append(event.question)
+            elif isinstance(event, Survey.QuestionRevised):
+                questions = [event.question if q.id == event.question.id else q for q in questions]
+            else:
+                questions = [q for q in questions if q.id != event.question_id]
+            cur.execute(
+                "UPDATE surveys SET questions = ?, updated_at = ? WHERE survey_id = ?",
+                (_encode(questions).decode(), at, survey_id),
+            )
+        elif isinstance(event, Survey.Published):
+            cur.execute(
+                "UPDATE surveys SET status = ?, published_at = ?, updated_at = ? WHERE survey_id = ?",
+                (SurveyStatus.PUBLISHED.value, at, at, survey_id),
+            )
+        elif isinstance(event, Survey.Closed):
+            cur.execute(
+                "UPDATE surveys SET status = ?, closed_at = ?, updated_at = ? WHERE survey_id = ?",
+                (SurveyStatus.CLOSED.value, at, at, survey_id),
+            )
+        elif isinstance(event, Survey.ResultsPublished):
+            cur.execute(
+                "UPDATE surveys SET results_published = 1, updated_at = ? WHERE survey_id = ?",
+                (at, survey_id),
+            )
+
+
+def _date(value: Any) -> str | None:
+    return value.isoformat() if value else None
