@@ -6,7 +6,7 @@ not yet recorded in `schema_migrations`. Files are never edited once released: a
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 
 from projections.database import Database
