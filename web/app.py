@@ -1,0 +1,218 @@
+"""Builds the Litestar application: storage, sessions, CSRF, guards, headers, templates, API."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.errors import AlreadyAnswered, DomainError, EmailAlreadyRegistered, InvalidCommand, NotAllowed, NotFound
+from projections.storage import Storage
+from web import templating
+from web.auth import current_user
+from web.routes import api, auth_pages, pages, staff
+from web.sessions import DatabaseSessionStore, RotatingSessionConfig
+from web.settings import Settings
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+def security_headers(secure: bool) -> Any:
+    headers = list(SECURITY_HEADERS)
+    if secure:
+        headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), *headers]  # type: ignore[typeddict-unknown-key]
+                await send(message)
+
+            await app(scope, receive, send_with_headers)
+
+        return wrapped
+
+    return middleware
+
+
+STATUS = {
+    NotFound: 404,
+    NotAllowed: 403,
+    AlreadyAnswered: 409,
+    EmailAlreadyRegistered: 409,
+    InvalidCommand: 422,
+}
+
+
+def domain_status(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 409
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.startswith("/schema")
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status = domain_status(exc)
+    if wants_json(request):
+        body: dict[str, Any] = {"status_code": status, "error": exc.code, "detail": exc.message}
+        if isinstance(exc, InvalidCommand) and exc.field_errors:
+            body["field_errors"] = exc.field_errors
+        return Response(body, status_code=status)
+    return error_page(request, status, exc.message)
+
+
+def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if wants_json(request):
+        body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
+        if getattr(exc, "extra", None):
+            body["extra"] = exc.extra
+        return Response(body, status_code=exc.status_code, headers=exc.headers or None)
+    if isinstance(exc, NotAuthorizedException) and request.method == "GET":
+        return Redirect(f"/login?next={request.url.path}")
+    messages = {
+        400: "リクエストの内容が正しくありません。",
+        401: "ログインしてください。",
+        403: "この操作を行う権限がありません。（画面を再読み込みしてからもう一度お試しください）",
+        404: "ページが見つかりません。",
+        405: "この操作はできません。",
+        413: "送信された内容が大きすぎます。",
+        429: "短時間に操作が集中しました。しばらく待ってからもう一度お試しください。",
+    }
+    message = messages.get(exc.status_code, "エラーが発生しました。")
+    if isinstance(exc, PermissionDeniedException) and exc.detail and "CSRF" not in exc.detail:
+        message = exc.detail
+    return error_page(request, exc.status_code, message, headers=exc.headers)
+
+
+def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if wants_json(request):
+        return Response({"status_code": 500, "detail": "internal error"}, status_code=500)
+    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, "申し訳ありません。システムエラーが発生しました。")
+
+
+def error_page(
+    request: Request[Any, Any, Any], status: int, message: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return Template(
+        "error.html",
+        context={"status": status, "message": message, "user": current_user(request)},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def create_app(settings: Settings | None = None, storage: Storage | None = None) -> Litestar:
+    settings = settings or Settings()
+    owns_storage = storage is None
+    storage = storage or Storage.open(settings.data_dir, settings.database_url)
+
+    def on_startup() -> None:
+        if settings.project_in_process:
+            storage.start_projecting()
+
+    def on_shutdown() -> None:
+        if owns_storage:
+            storage.close()
+
+    def provide_storage(state: State) -> Storage:
+        return state.storage
+
+    auth_paths = {"/login", "/signup"}
+
+    def throttle_auth(request: Request[Any, Any, Any]) -> bool:
+        return request.method == "POST" and request.url.path in auth_paths
+
+    session_config = RotatingSessionConfig(
+        store="sessions",
+        key="kyoso_session",
+        max_age=settings.session_max_age,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+    csrf = CSRFConfig(
+        secret=settings.resolved_secret(),
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        cookie_name="kyoso_csrf",
+        header_name="x-csrftoken",
+    )
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.auth_rate_limit_per_minute),
+        check_throttle_handler=throttle_auth,
+        store="rate_limits",
+    )
+    return Litestar(
+        route_handlers=[
+            *pages.routes,
+            *auth_pages.routes,
+            *staff.routes,
+            api.router,
+            create_static_files_router(path="/static", directories=[HERE / "static"], name="static"),
+        ],
+        dependencies={"storage": Provide(provide_storage, sync_to_thread=False)},
+        state=State({"storage": storage, "settings": settings}),
+        stores={"sessions": DatabaseSessionStore(storage.db)},
+        middleware=[
+            DefineMiddleware(security_headers(settings.secure_cookies)),
+            rate_limit.middleware,
+            session_config.middleware,
+        ],
+        csrf_config=csrf,
+        plugins=[HTMXPlugin()],
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Kyoso API",
+            version="1.0.0",
+            description="共創 Kyoso: 市政アンケートの一元化と結果の見える化のための API",
+            path="/schema",
+        ),
+        exception_handlers={
+            DomainError: on_domain_error,
+            HTTPException: on_http_error,
+            HTTP_500_INTERNAL_SERVER_ERROR: on_server_error,
+        },
+        request_max_body_size=settings.max_body_bytes,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+    )

@@ -1,0 +1,175 @@
+"""The `kyoso` command: serve, demo data, migrations, projections, benchmarks and theme analysis."""
+
+import os
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from web.settings import Settings
+
+console = Console(stderr=True)
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where embedded SQLite keeps its files (default: $KYOSO_DATA_DIR or .data).",
+)
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    settings = Settings()
+    if data_dir is not None:
+        settings.data_dir = data_dir
+    return settings
+
+
+def open_storage(settings: Settings):  # type: ignore[no-untyped-def]
+    from projections.storage import Storage
+
+    try:
+        return Storage.open(settings.data_dir, settings.database_url)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@click.group(help="共創 Kyoso: an event-sourced citizen-participation platform.")
+def cli() -> None:
+    pass
+
+
+@cli.command(help="Serve the web app (embedded SQLite unless KYOSO_DATABASE_URL is a postgresql:// URL).")
+@data_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Only with PostgreSQL.")
+def serve(data_dir: Path | None, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    settings = settings_for(data_dir)
+    if workers > 1 and not settings.database_url:
+        raise click.ClickException("--workers > 1 needs PostgreSQL (KYOSO_DATABASE_URL).")
+    os.environ["KYOSO_DATA_DIR"] = str(settings.data_dir)
+    where = settings.database_url or f"SQLite in {settings.data_dir.resolve()}"
+    console.print(f"[bold]Kyoso[/] on http://{host}:{port}  ({where})")
+    uvicorn.run(
+        "web.asgi:app", host=host, port=port, workers=workers, log_level="info",
+        proxy_headers=True, server_header=False,
+    )
+
+
+@cli.command(help="Load realistic Japanese demo data and print the demo logins.")
+@data_dir_option
+@click.option("--if-empty", is_flag=True, help="Do nothing if the store already holds surveys.")
+@click.option("--responses", default=300, show_default=True, type=int, help="Responses per survey (about).")
+def demo(data_dir: Path | None, if_empty: bool, responses: int) -> None:
+    from web.demo import DEMO_PASSWORD, load_demo
+
+    storage = open_storage(settings_for(data_dir))
+    try:
+        if if_empty and storage.app.recorder.max_notification_id():
+            console.print("デモデータはすでにあります（--if-empty）。")
+            return
+        with _progress() as progress:
+            task = progress.add_task("デモデータを作成中", total=None)
+            logins = load_demo(storage, responses_per_survey=responses,
+                               progress=lambda done, total: progress.update(task, completed=done, total=total))
+        storage.projector.catch_up()
+    finally:
+        storage.close()
+    console.print("\n[bold]デモ用ログイン[/]（パスワードはすべて " + DEMO_PASSWORD + "）")
+    for role, email in logins:
+        console.print(f"  {role:<6} {email}")
+
+
+@cli.command(help="Apply pending read-model migrations.")
+@data_dir_option
+def migrate(data_dir: Path | None) -> None:
+    from migrations import applied, available
+    from migrations import migrate as run
+
+    settings = settings_for(data_dir)
+    from projections.storage import open_database
+
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = open_database(settings.data_dir, settings.database_url)
+    try:
+        done = run(db)
+        for m in done:
+            console.print(f"applied {m.version:04d}_{m.name}")
+        console.print(f"schema at version {max(applied(db), default=0)} ({len(available(db.dialect))} known)")
+    finally:
+        db.close()
+
+
+@cli.group(help="Read models: rebuild from zero, or keep them up to date in a worker.")
+def projections() -> None:
+    pass
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console,
+    )
+
+
+@projections.command(help="Delete the read models and project every event again, with a progress bar.")
+@data_dir_option
+def rebuild(data_dir: Path | None) -> None:
+    storage = open_storage(settings_for(data_dir))
+    try:
+        started = time.perf_counter()
+        with _progress() as progress:
+            total = storage.app.recorder.max_notification_id() or 0
+            task = progress.add_task("再構築中", total=total)
+            applied = storage.projector.rebuild(lambda step, _: progress.advance(task, step))
+            progress.update(task, completed=total)
+        elapsed = time.perf_counter() - started
+        console.print(f"{applied} events projected in {elapsed:.1f}s")
+    finally:
+        storage.close()
+
+
+@projections.command(help="Keep the read models caught up (a separate worker, for PostgreSQL).")
+@data_dir_option
+@click.option("--interval", default=0.2, show_default=True, type=float)
+def run(data_dir: Path | None, interval: float) -> None:
+    storage = open_storage(settings_for(data_dir))
+    console.print(f"projecting (position {storage.projector.position()}); Ctrl-C to stop")
+    try:
+        while True:
+            if storage.projector.catch_up() == 0:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        storage.close()
+
+
+@cli.command(help="Run the benchmarks; prints one JSON line per figure.")
+@click.option("--only", multiple=True, help="Run only benchmarks whose name starts with this.")
+@click.option("--quick", is_flag=True, help="Smaller sizes, for a smoke test.")
+def bench(only: tuple[str, ...], quick: bool) -> None:
+    from web.bench import run_benchmarks
+
+    run_benchmarks(only=only, quick=quick)
+
+
+def _register_optional_commands() -> None:
+    try:
+        from web.cli_themes import themes
+    except ImportError:  # The themes CLI arrives with the ML module.
+        return
+    cli.add_command(themes)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    cli()

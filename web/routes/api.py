@@ -1,0 +1,101 @@
+"""The JSON API, `/api/v1`: msgspec structs in and out, documented at /schema/openapi.json."""
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Router, get, post
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.openapi import ResponseSpec
+from litestar.status_codes import HTTP_201_CREATED
+
+from domain.questions import AnswerValue
+from domain.survey import SurveyStatus
+from projections.catalogue import SurveyDetail, SurveySummary
+from projections.results import SurveyResults
+from projections.storage import Storage
+from web.auth import current_user
+from web.routes.common import may_see_results, survey_or_404
+
+
+class ResponseIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Answers keyed by question id: an option index, a list of indices, 1–5, a number or text."""
+
+    answers: dict[str, AnswerValue]
+
+
+class ResponseCreated(msgspec.Struct):
+    response_id: str
+    survey_id: str
+
+
+class Problem(msgspec.Struct):
+    status_code: int
+    error: str
+    detail: str
+    field_errors: dict[str, str] | None = None
+
+
+VISIBLE = {
+    "published": (SurveyStatus.PUBLISHED,),
+    "closed": (SurveyStatus.CLOSED,),
+    "all": (SurveyStatus.PUBLISHED, SurveyStatus.CLOSED),
+}
+
+
+@get("/surveys", sync_to_thread=True, summary="公開中のアンケート一覧（全部署）")
+def list_surveys(
+    storage: Storage, status: str = "published", department: str | None = None, limit: int = 100, offset: int = 0
+) -> list[SurveySummary]:
+    statuses = VISIBLE.get(status)
+    if statuses is None:
+        raise NotFoundException(f"unknown status {status!r}; use published, closed or all")
+    return storage.catalogue.surveys(
+        statuses=statuses, department=department, limit=max(1, min(limit, 500)), offset=max(0, offset)
+    )
+
+
+def _visible_survey(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> SurveyDetail:
+    survey = survey_or_404(storage, survey_id)
+    user = current_user(request)
+    if survey.status is SurveyStatus.DRAFT and not (user and user.is_staff):
+        raise NotFoundException("アンケートが見つかりません。")
+    return survey
+
+
+@get("/surveys/{survey_id:uuid}", sync_to_thread=True, summary="アンケートと質問")
+def get_survey(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> SurveyDetail:
+    return _visible_survey(request, storage, survey_id)
+
+
+@post(
+    "/surveys/{survey_id:uuid}/responses",
+    sync_to_thread=True,
+    status_code=HTTP_201_CREATED,
+    summary="回答を送信する（1人1回）",
+    description="201: recorded. 409: already answered or not open. 422: invalid answers, with field_errors.",
+    responses={
+        409: ResponseSpec(data_container=Problem, description="already answered, or the survey is not open"),
+        422: ResponseSpec(data_container=Problem, description="invalid answers; field_errors by question id"),
+    },
+)
+def submit_response(
+    request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, data: ResponseIn
+) -> ResponseCreated:
+    user = current_user(request)
+    if user is None:
+        raise NotAuthorizedException("ログインしてください。")
+    response_id = storage.app.submit_response(survey_id, user.id, data.answers)
+    storage.poke()
+    return ResponseCreated(response_id=str(response_id), survey_id=str(survey_id))
+
+
+@get("/surveys/{survey_id:uuid}/results", sync_to_thread=True, summary="集計結果（5人未満のセルは非表示）")
+def get_results(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> SurveyResults:
+    survey = _visible_survey(request, storage, survey_id)
+    if not may_see_results(current_user(request), survey):
+        raise PermissionDeniedException("results are not published yet")
+    return storage.results.of(survey)
+
+
+router = Router(path="/api/v1", route_handlers=[list_surveys, get_survey, submit_response, get_results], tags=["v1"])

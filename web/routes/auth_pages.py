@@ -1,0 +1,115 @@
+"""Sign-up, login (with session rotation), logout, and the participant's own profile."""
+
+import re
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Response, Template
+
+from domain.errors import EmailAlreadyRegistered
+from domain.values import Role
+from projections.storage import Storage
+from web.auth import User, current_user, session_data, signed_in
+from web.forms import attributes_from_form, one
+from web.passwords import hash_password, needs_rehash, password_problem, verify_password
+from web.routes.common import FormData, go, page, safe_next
+from web.sessions import rotate_session
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+@get("/signup", sync_to_thread=False)
+def signup_form(request: Request[Any, Any, Any], next: str = "") -> Template:
+    return page(request, "signup.html", errors={}, values={}, next=safe_next(next))
+
+
+@post("/signup", sync_to_thread=True)
+def signup(request: Request[Any, Any, Any], storage: Storage, data: FormData) -> Response[Any]:
+    errors: dict[str, str] = {}
+    email = one(data, "email").strip()
+    name = one(data, "display_name").strip()
+    password = one(data, "password")
+    if not EMAIL.match(email) or len(email) > 254:
+        errors["email"] = "メールアドレスの形式が正しくありません。"
+    if not name:
+        errors["display_name"] = "ニックネームを入力してください。"
+    elif len(name) > 40:
+        errors["display_name"] = "ニックネームは40文字以内にしてください。"
+    if problem := password_problem(password):
+        errors["password"] = problem
+    attributes = attributes_from_form(data, errors)
+    if one(data, "agree") != "on":
+        errors["agree"] = "利用規約とプライバシーポリシーへの同意が必要です。"
+    next_url = safe_next(one(data, "next"))
+    if not errors:
+        try:
+            participant_id = storage.app.sign_up(
+                email=email, display_name=name, password_hash=hash_password(password),
+                role=Role.CITIZEN, attributes=attributes,
+            )
+        except EmailAlreadyRegistered as e:
+            errors["email"] = e.message
+        else:
+            _sign_in(request, User(str(participant_id), Role.CITIZEN, name))
+            return go(request, next_url)
+    values = {k: v for k, v in data.items() if k != "password"}
+    return page(request, "signup.html", status_code=422, errors=errors, values=values, next=next_url)
+
+
+def _sign_in(request: Request[Any, Any, Any], user: User) -> None:
+    rotate_session(request)
+    request.set_session(session_data(user))
+
+
+@get("/login", sync_to_thread=False)
+def login_form(request: Request[Any, Any, Any], next: str = "") -> Template:
+    return page(request, "login.html", error=None, email="", next=safe_next(next))
+
+
+@post("/login", sync_to_thread=True)
+def login(request: Request[Any, Any, Any], storage: Storage, data: FormData) -> Response[Any]:
+    email = one(data, "email").strip()
+    password = one(data, "password")
+    next_url = safe_next(one(data, "next"))
+    identity = storage.identities.find_by_email(email) if email else None
+    if verify_password(identity.password_hash if identity else None, password) and identity:
+        participant = storage.app.get_participant(identity.participant_id)
+        if not participant.erased:
+            if needs_rehash(identity.password_hash):
+                storage.identities.update_password_hash(identity.participant_id, hash_password(password))
+            user = User(str(identity.participant_id), participant.role, identity.display_name, participant.department)
+            _sign_in(request, user)
+            if next_url == "/" and user.is_staff:
+                next_url = "/staff"
+            return go(request, next_url)
+    return page(
+        request, "login.html", status_code=401, error="メールアドレスまたはパスワードが正しくありません。",
+        email=email, next=next_url,
+    )
+
+
+@post("/logout")
+async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
+    request.clear_session()
+    return go(request, "/")
+
+
+@get("/me", guards=[signed_in], sync_to_thread=True)
+def profile(request: Request[Any, Any, Any], storage: Storage, saved: str = "") -> Template:
+    user = current_user(request)
+    participant = storage.app.get_participant(user.id)  # type: ignore[union-attr]
+    return page(request, "profile.html", attributes=participant.attributes, errors={}, saved=bool(saved))
+
+
+@post("/me", guards=[signed_in], sync_to_thread=True)
+def update_profile(request: Request[Any, Any, Any], storage: Storage, data: FormData) -> Response[Any]:
+    user = current_user(request)
+    errors: dict[str, str] = {}
+    attributes = attributes_from_form(data, errors)
+    if errors:
+        return page(request, "profile.html", status_code=422, attributes=attributes, errors=errors, saved=False)
+    storage.app.change_attributes(user.id, attributes)  # type: ignore[union-attr]
+    return go(request, "/me?saved=1")
+
+
+routes = [signup_form, signup, login_form, login, logout, profile, update_profile]

@@ -1,0 +1,58 @@
+"""Small helpers the page handlers share."""
+
+from typing import Annotated, Any
+from urllib.parse import urlparse
+from uuid import UUID
+
+from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Response, Template
+
+from projections.catalogue import SurveyDetail
+from projections.storage import Storage
+from web.auth import User, current_user
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def page(request: Request[Any, Any, Any], name: str, status_code: int = 200, **context: Any) -> Template:
+    context.setdefault("user", current_user(request))
+    context.setdefault("htmx", bool(request.headers.get("hx-request")))
+    return Template(name, context=context, status_code=status_code)
+
+
+def go(request: Request[Any, Any, Any], url: str) -> Response[Any]:
+    """A redirect after a successful POST; htmx gets an HX-Redirect so the whole page changes."""
+    if request.headers.get("hx-request"):
+        return Response(content=None, status_code=200, headers={"HX-Redirect": url})
+    return Redirect(url, status_code=303)
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """Only same-site paths, so a login link cannot send anyone elsewhere."""
+    if not url:
+        return default
+    parsed = urlparse(url)
+    if parsed.scheme or parsed.netloc or not url.startswith("/") or url.startswith("//"):
+        return default
+    return url
+
+
+def parse_id(raw: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFoundException("アンケートが見つかりません。") from None
+
+
+def survey_or_404(storage: Storage, survey_id: UUID) -> SurveyDetail:
+    survey = storage.catalogue.survey(str(survey_id))
+    if survey is None:
+        raise NotFoundException("アンケートが見つかりません。")
+    return survey
+
+
+def may_see_results(user: User | None, survey: SurveyDetail) -> bool:
+    return survey.results_published or bool(user and (user.is_staff or user.is_auditor))

@@ -1,0 +1,123 @@
+"""Citizens' pages: the unified list of surveys, answering one, thanks, and published results."""
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, get, post
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.response import Response, Template
+
+from domain.errors import AlreadyAnswered, InvalidAnswers, NotAllowed, SurveyNotOpen
+from domain.survey import SurveyStatus
+from domain.values import Audience
+from projections.storage import Storage
+from web.auth import current_user
+from web.forms import answers_from_form
+from web.routes.common import FormData, go, may_see_results, page, survey_or_404
+
+
+@get("/", sync_to_thread=True)
+def home(request: Request[Any, Any, Any], storage: Storage, department: str = "", audience: str = "") -> Template:
+    try:
+        chosen_audience = Audience(audience) if audience else None
+    except ValueError:
+        chosen_audience = None
+    surveys = storage.catalogue.surveys(
+        statuses=(SurveyStatus.PUBLISHED,), audience=chosen_audience, department=department or None
+    )
+    results = storage.catalogue.surveys(results_published=True, limit=6)
+    template = "partials/survey_list.html" if request.headers.get("hx-request") else "home.html"
+    return page(
+        request, template, surveys=surveys, results=results, departments=storage.catalogue.departments(),
+        department=department, audience=audience,
+    )
+
+
+@get("/surveys/{survey_id:uuid}", sync_to_thread=True)
+def survey_page(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> Template:
+    survey = survey_or_404(storage, survey_id)
+    user = current_user(request)
+    if survey.status is SurveyStatus.DRAFT and not (user and user.is_staff):
+        survey_or_404(storage, UUID(int=0))
+    answered = bool(user) and storage.app.has_answered(survey_id, user.id)  # type: ignore[union-attr]
+    return page(request, "survey.html", survey=survey, answered=answered, errors={}, values={})
+
+
+@post("/surveys/{survey_id:uuid}/answer", sync_to_thread=True)
+def answer(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, data: FormData) -> Response[Any]:
+    user = current_user(request)
+    if user is None:
+        raise NotAuthorizedException("回答するにはログインしてください。")
+    survey = survey_or_404(storage, survey_id)
+    answers = answers_from_form(survey.questions, data)
+    try:
+        storage.app.submit_response(survey_id, user.id, answers)
+    except InvalidAnswers as e:
+        template = "partials/answer_form.html" if request.headers.get("hx-request") else "survey.html"
+        return page(
+            request, template, status_code=422, survey=survey, answered=False, errors=e.field_errors,
+            values=data, message=e.message,
+        )
+    except (AlreadyAnswered, SurveyNotOpen, NotAllowed) as e:
+        if isinstance(e, NotAllowed):
+            raise PermissionDeniedException(e.message) from None
+        status = 409
+        template = "partials/answer_form.html" if request.headers.get("hx-request") else "survey.html"
+        return page(
+            request, template, status_code=status, survey=survey, answered=isinstance(e, AlreadyAnswered),
+            errors={}, values={}, message=e.message,
+        )
+    storage.poke()
+    return go(request, f"/surveys/{survey_id}/thanks")
+
+
+@get("/surveys/{survey_id:uuid}/thanks", sync_to_thread=True)
+def thanks(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> Template:
+    survey = survey_or_404(storage, survey_id)
+    return page(request, "thanks.html", survey=survey)
+
+
+@get("/results", sync_to_thread=True)
+def results_index(request: Request[Any, Any, Any], storage: Storage) -> Template:
+    surveys = storage.catalogue.surveys(results_published=True)
+    return page(request, "results_index.html", surveys=surveys)
+
+
+@get("/surveys/{survey_id:uuid}/results", sync_to_thread=True)
+def public_results(
+    request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, segment: str = "ward"
+) -> Template:
+    survey = survey_or_404(storage, survey_id)
+    if not may_see_results(current_user(request), survey):
+        raise PermissionDeniedException("このアンケートの結果はまだ公開されていません。")
+    return results_page(request, storage, survey, segment, staff_view=False)
+
+
+def results_page(
+    request: Request[Any, Any, Any], storage: Storage, survey: Any, segment: str, *, staff_view: bool
+) -> Template:
+    results = storage.results.of(survey)
+    if segment not in results.segments:
+        segment = "ward"
+    texts = {
+        q.id: storage.results.free_texts(survey.id, q.id, limit=20)
+        for q in results.questions
+        if q.kind == "text"
+    }
+    template = "partials/results_body.html" if request.headers.get("hx-request") else "results.html"
+    return page(
+        request, template, survey=survey, results=results, segment=segment, texts=texts, staff_view=staff_view
+    )
+
+
+@get("/healthz", sync_to_thread=True)
+def healthz(storage: Storage) -> dict[str, Any]:
+    storage.db.query("SELECT 1")
+    return {
+        "status": "ok",
+        "storage": storage.db.dialect,
+        "projection_position": storage.projector.position(),
+    }
+
+
+routes = [home, survey_page, answer, thanks, results_index, public_results, healthz]
