@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 
 from domain.questions import QUESTION_KINDS
 from domain.survey import SurveyStatus
