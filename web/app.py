@@ -10,7 +10,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
-from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
@@ -18,7 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from domain.errors import AlreadyAnswered, DomainError, EmailAlreadyRegistered, InvalidCommand, NotAllowed, NotFound
 from projections.storage import Storage
@@ -46,26 +45,16 @@ SECURITY_HEADERS = [
 
 
 def security_headers(secure: bool) -> Any:
+    """A before-send hook: unlike middleware it also sees responses for unrouted paths."""
     headers = list(SECURITY_HEADERS)
     if secure:
         headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *headers]  # type: ignore[typeddict-unknown-key]
 
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message["headers"] = [*message.get("headers", []), *headers]  # type: ignore[typeddict-unknown-key]
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-        return wrapped
-
-    return middleware
+    return add_headers
 
 
 STATUS = {
@@ -192,7 +181,6 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         state=State({"storage": storage, "settings": settings}),
         stores={"sessions": DatabaseSessionStore(storage.db)},
         middleware=[
-            DefineMiddleware(security_headers(settings.secure_cookies)),
             rate_limit.middleware,
             session_config.middleware,
         ],
@@ -213,6 +201,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
             HTTP_500_INTERNAL_SERVER_ERROR: on_server_error,
         },
         request_max_body_size=settings.max_body_bytes,
+        before_send=[security_headers(settings.secure_cookies)],
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
     )
