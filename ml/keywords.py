@@ -15,7 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 _JA_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
+# Apostrophes split words, so "you're" yields two stopwords instead of a fake keyword.
+_LATIN_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
 # Parts of speech worth showing staff; Sudachi tags 形状詞 (na-adjective stems) separately.
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞"}
 _SKIP_NOUN_TYPES = {"数詞", "代名詞"}
@@ -33,7 +34,8 @@ JA_STOPWORDS = frozenset(
         くる 見る みる こと もの ため よう それ これ あれ どれ ところ とき
         時 方 事 物 ほう 等 など 的 性 者 中 上 下 さん 様 ない 良い
         よい いい 多い 大きい 小さい 欲しい ほしい 有る 無い 居る 為る 成る
-        出来る 年 月 日 人 今 後 前 間 際 点 場合 以上 以下 自分 私 僕
+        出来る 年 月 日 人 今 後 前 間 際 点 場合 必要 可能 可能性 使用 よる 述べる 含む 持つ
+        おこなう 関する 対する 行く 呼ぶ 以上 以下 自分 私 僕
         我々 彼 彼女 皆 みんな
         """
     )
