@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from ml.types import Opinion
@@ -20,12 +21,26 @@ class OpinionInputError(ValueError):
     """The input file cannot be turned into opinions; the message is for staff (ja + en)."""
 
 
+# Python's cp932 codec maps a few bytes no Excel file contains (0x80, 0xA0, 0xFD-0xFF) to
+# control or private-use characters; seeing them means the file was not really Shift_JIS.
+_CP932_GARBAGE = re.compile("[\x80\uf8f0-\uf8f3]")
+
+
 def _decode(raw: bytes, path: Path) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" export is UTF-16 with a byte-order mark.
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in _ENCODINGS:
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding == "cp932" and _CP932_GARBAGE.search(text):
+            continue
+        return text
     raise OpinionInputError(
         f"ファイルの文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）: {path}\n"
         f"Cannot decode the file; save it as UTF-8 or Shift_JIS (CP932): {path}"
@@ -52,7 +67,10 @@ def read_opinions_csv(
         raise OpinionInputError(
             f"ファイルが空です: {path}\nThe file is empty: {path}"
         )
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first_line = text.split("\n", 1)[0]
+    # Tab-separated exports (Excel "Unicode text", TSV) are accepted as well.
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:

@@ -68,7 +68,7 @@ def _tokenizer() -> Any:
 
     # Mode C keeps compounds such as 子育て支援 whole, which reads better as a label; loading only
     # the fields we use makes tokenisation noticeably faster.
-    return Dictionary(dict="core").create(
+    return Dictionary(dict="core").tokenizer(
         mode=SplitMode.C, fields={"pos", "dictionary_form"}
     )
 
