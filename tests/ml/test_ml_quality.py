@@ -5,8 +5,14 @@ from __future__ import annotations
 from ml.cache import CachedEmbedder
 from ml.evaluate import LabelledOpinion, scores, top_level_labels
 from ml.pipeline import analyze
-from ml.types import Theme, ThemeAnalysis, analysis_from_dict, analysis_to_dict
-from ml.types import decode_analysis, encode_analysis
+from ml.types import (
+    Theme,
+    ThemeAnalysis,
+    analysis_from_dict,
+    analysis_to_dict,
+    decode_analysis,
+    encode_analysis,
+)
 
 
 def _ids(data: list[LabelledOpinion]) -> list[str]:
