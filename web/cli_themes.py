@@ -39,7 +39,9 @@ def _table(analysis, console: Console) -> None:  # type: ignore[no-untyped-def]
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--text-column", required=True, help="Column holding the opinion text.")
 @click.option("--id-column", default=None, help="Column holding opinion ids (default: row no.).")
-@click.option("--k", type=click.IntRange(min=1), default=None, help="Number of themes (default: auto).")
+@click.option(
+    "--k", type=click.IntRange(min=1), default=None, help="Number of themes (default: auto)."
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
 )

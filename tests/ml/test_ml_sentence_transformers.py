@@ -31,7 +31,11 @@ def test_loads_offline_and_embeds(
     embedder = base_embedder()
     assert isinstance(embedder, SentenceTransformerEmbedder)
     vectors = embedder.embed(
-        ["The park toilets are dirty.", "Public restrooms in the park need cleaning.", "I love jazz."]
+        [
+            "The park toilets are dirty.",
+            "Public restrooms in the park need cleaning.",
+            "I love jazz.",
+        ]
     )
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
