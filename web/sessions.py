@@ -13,7 +13,7 @@ import anyio.to_thread
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
-from litestar.types import Message, ScopeSession
+from litestar.types import Empty, Message, ScopeSession
 
 from projections.database import Database
 
@@ -118,6 +118,11 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
         scope: Any = connection.scope
+        has_cookie = bool(connection.cookies.get(self.config.key))
+        if not scope_session and not has_cookie:
+            return  # An anonymous visitor: no session row, no cookie, nothing to write.
+        if not scope_session:
+            scope_session = Empty  # Logged out: drop the row and expire the cookie.
         if scope.get(ROTATE) and (old := connection.cookies.get(self.config.key)):
             await self.delete(old, store=self.config.get_store_from_app(scope["app"]))
         await super().store_in_message(scope_session, message, connection)

@@ -86,7 +86,6 @@ def submit_response(
     if user is None:
         raise NotAuthorizedException("ログインしてください。")
     response_id = storage.app.submit_response(survey_id, user.id, data.answers)
-    storage.poke()
     return ResponseCreated(response_id=str(response_id), survey_id=str(survey_id))
 
 

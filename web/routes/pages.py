@@ -67,7 +67,6 @@ def answer(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, d
             request, template, status_code=status, survey=survey, answered=isinstance(e, AlreadyAnswered),
             errors={}, values={}, message=e.message,
         )
-    storage.poke()
     return go(request, f"/surveys/{survey_id}/thanks")
 
 

@@ -1,0 +1,324 @@
+"""`kyoso bench`: one JSON line per figure, each compared with a baseline measured in the same run.
+
+- write.{sqlite,postgres}: responses accepted per second through the real HTTP server (uvicorn in
+  its own process) from concurrent keep-alive clients; baseline: the bare eventsourcing recorder
+  saving one event per call.
+- rebuild.{sqlite,postgres}: events per second rebuilding the survey projection from zero over
+  200,000+ events; baseline: selecting and decoding the same events without projecting.
+- results.scaling: time to render a results page with 100,000 responses; baseline: 1,000.
+"""
+
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import InfrastructureFactory, StoredEvent
+from eventsourcing.utils import Environment
+from litestar.serialization import encode_json
+
+from domain.response import Response
+from domain.values import AgeBand, Attributes, Role, Ward
+from projections.storage import Storage, event_store_env
+from web.throwaway_postgres import ThrowawayPostgres
+
+
+def emit(name: str, value: float, unit: str, baseline: float | None = None, **extra: Any) -> None:
+    line: dict[str, Any] = {"name": name, "value": round(value, 3), "unit": unit}
+    if baseline is not None:
+        line["baseline"] = round(baseline, 3)
+        line["ratio"] = round(value / baseline, 3) if baseline else None
+    line.update(extra)
+    print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+def note(message: str) -> None:
+    print(f"# {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def backend(kind: str) -> Iterator[tuple[Path, str | None]]:
+    with tempfile.TemporaryDirectory(prefix=f"kyoso-bench-{kind}-") as tmp:
+        if kind == "sqlite":
+            yield Path(tmp), None
+        else:
+            with ThrowawayPostgres() as pg:
+                yield Path(tmp), pg.url
+
+
+def survey_with_questions(storage: Storage, staff: UUID, title: str) -> tuple[UUID, list[str]]:
+    app = storage.app
+    survey = app.draft_survey(staff_id=staff, title=title)
+    questions = [
+        app.add_question(survey, staff_id=staff, kind="single", text="住み続けたい?", options=["はい", "いいえ", "未定"]),
+        app.add_question(survey, staff_id=staff, kind="multiple", text="必要な支援", options=["保育", "医療", "公園", "防災"]),
+        app.add_question(survey, staff_id=staff, kind="scale", text="満足度"),
+        app.add_question(survey, staff_id=staff, kind="number", text="人数", minimum=0, maximum=10),
+        app.add_question(survey, staff_id=staff, kind="text", text="ご意見", required=False),
+    ]
+    app.publish_survey(survey, staff_id=staff)
+    return survey, questions
+
+
+def random_answers(rng: random.Random, q: list[str]) -> dict[str, Any]:
+    return {
+        q[0]: rng.randrange(3), q[1]: sorted(rng.sample(range(4), rng.randint(1, 3))), q[2]: rng.randint(1, 5),
+        q[3]: rng.randint(0, 10), q[4]: rng.choice(["公園を増やしてほしい", "保育園が足りない", "避難所を知りたい", None]),
+    }
+
+
+def random_attributes(rng: random.Random) -> Attributes:
+    return Attributes(ward=rng.choice(list(Ward)), age_band=rng.choice(list(AgeBand)), has_children=rng.random() < 0.3)
+
+
+# --- write -----------------------------------------------------------------------------------
+
+
+def bare_recorder_saves_per_second(data_dir: Path, database_url: str | None, seconds: float) -> float:
+    env = event_store_env(data_dir, database_url)
+    if not database_url:
+        env["SQLITE_DBNAME"] = str(data_dir / "baseline.sqlite3")
+    env["CREATE_TABLE"] = "y"
+    factory = InfrastructureFactory.construct(Environment("baseline", env))
+    recorder = factory.application_recorder()
+    state = json.dumps({"answers": {"q1": 1, "q2": [0, 2], "q3": 4}, "survey_id": str(uuid4())}).encode()
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        recorder.insert_events([StoredEvent(uuid4(), 1, "bench:Saved", state)])
+        count += 1
+    rate = count / (time.perf_counter() - started)
+    factory.close()
+    return rate
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server_process(data_dir: Path, database_url: str | None) -> Iterator[int]:
+    port = free_port()
+    env = {**os.environ, "KYOSO_DATA_DIR": str(data_dir), "KYOSO_SECRET": "bench-secret", "KYOSO_AUTH_RATE_LIMIT": "100000"}
+    if database_url:
+        env["KYOSO_DATABASE_URL"] = database_url
+    # KYOSO_BENCH_WRAP lets a profiler wrap the server, e.g. "py-spy record -o prof.svg --".
+    wrap = os.environ.get("KYOSO_BENCH_WRAP", "").split()
+    proc = subprocess.Popen(
+        [*wrap, sys.executable, "-m", "uvicorn", "web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the benchmark server did not start")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def csrf_token(port: int) -> str:
+    import httpx
+
+    r = httpx.get(f"http://127.0.0.1:{port}/login")
+    return r.cookies["kyoso_csrf"]
+
+
+async def fire(port: int, requests: list[bytes], connections: int) -> dict[int, int]:
+    """A lean keep-alive HTTP/1.1 client: pre-built requests, so the client spends little CPU."""
+    codes: dict[int, int] = {}
+    queue = iter(requests)
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for request in queue:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            codes[status] = codes.get(status, 0) + 1
+        writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return codes
+
+
+def bench_write(kind: str, quick: bool) -> None:
+    participants, surveys, connections = (100, 5, 16) if quick else (400, 25, 32)
+    with backend(kind) as (data_dir, url):
+        note(f"write.{kind}: preparing {participants} participants × {surveys} surveys")
+        storage = Storage.open(data_dir, url)
+        rng = random.Random(1)
+        staff = storage.app.register_participant(Role.STAFF, department="ベンチマーク課")
+        survey_ids = [survey_with_questions(storage, staff, f"調査{i}") for i in range(surveys)]
+        people = [storage.app.register_participant(Role.CITIZEN, attributes=random_attributes(rng)) for _ in range(participants)]
+        sessions = {p: uuid4().hex for p in people}
+        with storage.db.transaction() as cur:
+            cur.executemany(
+                "INSERT INTO web_sessions (session_id, data, expires_at) VALUES (?, ?, ?)",
+                [(sid, encode_json({"user": {"participant_id": str(p), "role": "citizen", "display_name": "b"}}),
+                  time.time() + 3600) for p, sid in sessions.items()],
+            )
+        storage.close()
+        baseline = bare_recorder_saves_per_second(data_dir, url, 3 if quick else 5)
+        with server_process(data_dir, url) as port:
+            token = csrf_token(port)
+            requests = []
+            for survey_id, questions in survey_ids:
+                for person in people:
+                    body = json.dumps({"answers": random_answers(rng, questions)}).encode()
+                    requests.append(
+                        f"POST /api/v1/surveys/{survey_id}/responses HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        f"Cookie: kyoso_session={sessions[person]}; kyoso_csrf={token}\r\nX-CSRFToken: {token}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+                    )
+            rng.shuffle(requests)
+            warm, timed = requests[:200], requests[200:]
+            asyncio.run(fire(port, warm, 8))
+            started = time.perf_counter()
+            codes = asyncio.run(fire(port, timed, connections))
+            elapsed = time.perf_counter() - started
+        accepted = codes.get(201, 0)
+        if accepted != len(timed):
+            note(f"write.{kind}: unexpected status codes {codes}")
+        emit(f"write.{kind}", accepted / elapsed, "responses/s", baseline, clients=connections, requests=len(timed))
+
+
+# --- rebuild and results scaling ---------------------------------------------------------------
+
+
+def load_responses(storage: Storage, survey: UUID, questions: list[str], n: int, rng: random.Random,
+                   progress: Callable[[int], None] | None = None) -> None:
+    role, batch = Role.CITIZEN, []
+    for i in range(n):
+        response = Response(
+            survey_id=survey, participant_id=uuid4(), role=role, attributes=random_attributes(rng),
+            answers={k: v for k, v in random_answers(rng, questions).items() if v is not None},
+        )
+        batch.append(response)
+        if len(batch) == 2000 or i == n - 1:
+            storage.app.save(*batch)
+            batch = []
+            if progress:
+                progress(i + 1)
+
+
+def select_and_decode(storage: Storage) -> int:
+    topics, start, count = storage.projector.projection.topics, 0, 0
+    to_event = storage.app.mapper.to_domain_event
+    while True:
+        notifications = storage.app.recorder.select_notifications(
+            start=start, limit=storage.projector.batch_size, topics=topics, inclusive_of_start=False
+        )
+        if not notifications:
+            return count
+        for n in notifications:
+            to_event(n)
+        count += len(notifications)
+        start = notifications[-1].id
+
+
+def render_seconds(client: Any, url: str, repeats: int) -> float:
+    client.get(url)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        r = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert r.status_code == 200, r.status_code
+    return statistics.median(times)
+
+
+def bench_rebuild(kind: str, quick: bool, with_scaling: bool) -> None:
+    big, small, rest = (20_000, 1_000, 0) if quick else (100_000, 1_000, 100_000)
+    with backend(kind) as (data_dir, url):
+        storage = Storage.open(data_dir, url)
+        rng = random.Random(2)
+        staff = storage.app.register_participant(Role.STAFF, department="ベンチマーク課")
+        big_survey, big_q = survey_with_questions(storage, staff, "大規模調査")
+        small_survey, small_q = survey_with_questions(storage, staff, "小規模調査")
+        other_survey, other_q = survey_with_questions(storage, staff, "その他の調査")
+        total = big + small + rest
+        note(f"rebuild.{kind}: writing {total} responses")
+        started = time.perf_counter()
+        load_responses(storage, big_survey, big_q, big, rng)
+        load_responses(storage, small_survey, small_q, small, rng)
+        if rest:
+            load_responses(storage, other_survey, other_q, rest, rng)
+        note(f"rebuild.{kind}: wrote {total} events in {time.perf_counter() - started:.1f}s")
+        started = time.perf_counter()
+        decoded = select_and_decode(storage)
+        baseline = decoded / (time.perf_counter() - started)
+        started = time.perf_counter()
+        applied = storage.projector.rebuild()
+        rate = applied / (time.perf_counter() - started)
+        emit(f"rebuild.{kind}", rate, "events/s", baseline, events=applied)
+        if with_scaling:
+            bench_results_scaling(storage, staff, big_survey, small_survey, big, small)
+        storage.close()
+
+
+def bench_results_scaling(storage: Storage, staff: UUID, big: UUID, small: UUID, n_big: int, n_small: int) -> None:
+    from litestar.testing import TestClient
+
+    from web.app import create_app
+    from web.settings import Settings
+
+    settings = Settings(data_dir=Path(tempfile.mkdtemp()), secret="bench", project_in_process=False)
+    app = create_app(settings, storage)
+    with TestClient(app=app) as client:
+        token = uuid4().hex
+        with storage.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO web_sessions (session_id, data, expires_at) VALUES (?, ?, ?)",
+                (token, encode_json({"user": {"participant_id": str(staff), "role": "staff", "display_name": "b",
+                                              "department": "ベンチマーク課"}}), time.time() + 3600),
+            )
+        client.cookies.set("kyoso_session", token)
+        baseline = render_seconds(client, f"/staff/surveys/{small}/results", 15)
+        value = render_seconds(client, f"/staff/surveys/{big}/results", 15)
+    emit("results.scaling", value * 1000, "ms", baseline * 1000, responses=n_big, baseline_responses=n_small)
+
+
+def run_benchmarks(only: tuple[str, ...] = (), quick: bool = False) -> None:
+    def wanted(name: str) -> bool:
+        return not only or any(name.startswith(prefix) for prefix in only)
+
+    for kind in ("sqlite", "postgres"):
+        if wanted(f"write.{kind}"):
+            bench_write(kind, quick)
+        scaling = kind == "sqlite" and wanted("results.scaling")
+        if wanted(f"rebuild.{kind}") or scaling:
+            bench_rebuild(kind, quick, with_scaling=scaling)
+    if wanted("themes"):
+        try:
+            from ml.bench import run_benchmarks as theme_benchmarks
+        except ImportError:
+            note("themes benchmarks: ml.bench is not available")
+            return
+        for line in theme_benchmarks():
+            print(json.dumps(line, ensure_ascii=False), flush=True)
