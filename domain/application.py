@@ -37,9 +37,7 @@ class Kyoso(Application[UUID]):
     # Cached aggregates are fast-forwarded with one query per get, so they stay current.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
 
-    def __init__(
-        self, env: Mapping[str, str] | None = None, identities: IdentityStore | None = None
-    ) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, identities: IdentityStore | None = None) -> None:
         super().__init__(env)
         self.identities = identities
         self._group_commit = GroupCommitter(self.save)
@@ -89,9 +87,7 @@ class Kyoso(Application[UUID]):
         self, role: Role, department: str | None = None, attributes: Attributes | None = None
     ) -> UUID:
         """Registers a participant without an identity (imports, demo data, benchmarks)."""
-        participant = Participant(
-            role=Role(role), department=department, attributes=attributes or Attributes()
-        )
+        participant = Participant(role=Role(role), department=department, attributes=attributes or Attributes())
         self.save(participant)
         return participant.id
 
@@ -171,9 +167,7 @@ class Kyoso(Application[UUID]):
         self.save(survey)
         return question.id
 
-    def revise_question(
-        self, survey_id: UUID, question_id: str, *, staff_id: UUID, kind: str, **fields: Any
-    ) -> None:
+    def revise_question(self, survey_id: UUID, question_id: str, *, staff_id: UUID, kind: str, **fields: Any) -> None:
         survey = self._editable_survey(survey_id, staff_id)
         survey.require_draft()
         survey.question(question_id)

@@ -22,9 +22,7 @@ Save = Callable[..., Any]
 class GroupCommitter:
     def __init__(self, save: Save, name: str = "kyoso-group-commit") -> None:
         self._save = save
-        self._queue: queue.SimpleQueue[tuple[Sequence[Any], Future[None]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[tuple[Sequence[Any], Future[None]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._started = False
         self._lock = threading.Lock()

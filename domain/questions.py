@@ -193,9 +193,7 @@ def check_answers(
 ) -> tuple[dict[str, AnswerValue], dict[str, str]]:
     """Checks every answer; returns the normalised answers and the errors by question id."""
     known = {q.id for q in questions}
-    errors: dict[str, str] = {
-        key: "このアンケートにない質問です。" for key in answers if key not in known
-    }
+    errors: dict[str, str] = {key: "このアンケートにない質問です。" for key in answers if key not in known}
     normalised: dict[str, AnswerValue] = {}
     for question in questions:
         value, error = question.check_answer(answers.get(question.id))

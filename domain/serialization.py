@@ -31,11 +31,7 @@ class MsgspecTranscoder(Transcoder):
 @cache
 def _decoder_for(event_class: type) -> msgspec.json.Decoder[Any]:
     all_hints = get_type_hints(event_class)
-    hints = {
-        f.name: all_hints[f.name]
-        for f in dataclasses.fields(event_class)
-        if f.name not in _HEADER_FIELDS
-    }
+    hints = {f.name: all_hints[f.name] for f in dataclasses.fields(event_class) if f.name not in _HEADER_FIELDS}
     hints["class_version"] = NotRequired[int]  # type: ignore[assignment]
     state_type = TypedDict(f"{event_class.__qualname__}State", hints)  # type: ignore[misc]
     return msgspec.json.Decoder(state_type)

@@ -150,9 +150,7 @@ class Survey(Aggregate):
         return not (self.closes_on and today > self.closes_on)
 
 
-def check_details(
-    title: str, description: str, opens_on: date | None, closes_on: date | None
-) -> dict[str, str]:
+def check_details(title: str, description: str, opens_on: date | None, closes_on: date | None) -> dict[str, str]:
     errors = {}
     if not title.strip():
         errors["title"] = "タイトルを入力してください。"

@@ -39,9 +39,17 @@ _COLUMNS = (
 def _summary(row: tuple[Any, ...], cls: type = SurveySummary) -> Any:
     questions = QUESTIONS.decode(row[11])
     fields = dict(
-        id=row[0], department=row[1], title=row[2], description=row[3],
-        audience=Audience(row[4]), status=SurveyStatus(row[5]), results_published=bool(row[6]),
-        opens_on=row[7], closes_on=row[8], published_at=row[9], response_count=int(row[10]),
+        id=row[0],
+        department=row[1],
+        title=row[2],
+        description=row[3],
+        audience=Audience(row[4]),
+        status=SurveyStatus(row[5]),
+        results_published=bool(row[6]),
+        opens_on=row[7],
+        closes_on=row[8],
+        published_at=row[9],
+        response_count=int(row[10]),
         question_count=len(questions),
     )
     if cls is SurveyDetail:

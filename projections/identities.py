@@ -30,8 +30,10 @@ class SQLIdentityStore:
                 "INSERT INTO identities (participant_id, email, display_name, password_hash, created_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
                 (
-                    str(identity.participant_id), normalise_email(identity.email),
-                    identity.display_name, identity.password_hash,
+                    str(identity.participant_id),
+                    normalise_email(identity.email),
+                    identity.display_name,
+                    identity.password_hash,
                     datetime.now(UTC).isoformat(),
                 ),
             )
@@ -39,14 +41,14 @@ class SQLIdentityStore:
                 raise EmailAlreadyRegistered()
 
     def find_by_email(self, email: str) -> Identity | None:
-        return _identity(self.db.query_one(
-            f"SELECT {_COLUMNS} FROM identities WHERE email = ?", (normalise_email(email),)
-        ))  # type: ignore[arg-type]
+        return _identity(
+            self.db.query_one(f"SELECT {_COLUMNS} FROM identities WHERE email = ?", (normalise_email(email),))
+        )  # type: ignore[arg-type]
 
     def get(self, participant_id: UUID) -> Identity | None:
-        return _identity(self.db.query_one(
-            f"SELECT {_COLUMNS} FROM identities WHERE participant_id = ?", (str(participant_id),)
-        ))  # type: ignore[arg-type]
+        return _identity(
+            self.db.query_one(f"SELECT {_COLUMNS} FROM identities WHERE participant_id = ?", (str(participant_id),))
+        )  # type: ignore[arg-type]
 
     def update_password_hash(self, participant_id: UUID, password_hash: str) -> None:
         with self.db.transaction() as cur:

@@ -60,9 +60,7 @@ def bucket_labels(question: Any) -> tuple[list[str], list[str]]:
     if isinstance(question, Number):
         bins = number_bins(question)
         unit = question.unit
-        labels = [
-            f"{_n(lo)}{unit}" if lo == hi else f"{_n(lo)}〜{_n(hi)}{unit}" for lo, hi in bins
-        ]
+        labels = [f"{_n(lo)}{unit}" if lo == hi else f"{_n(lo)}〜{_n(hi)}{unit}" for lo, hi in bins]
         return [f"b{i}" for i in range(len(bins))], labels
     return [], []
 
@@ -78,8 +76,7 @@ class Results:
     def of(self, survey: SurveyDetail) -> SurveyResults:
         cells: dict[tuple[str, str, str], dict[str, tuple[int, float]]] = defaultdict(dict)
         for question_id, segment, value, bucket, count, total in self.db.query(
-            "SELECT question_id, segment, segment_value, bucket, count, sum"
-            " FROM result_cells WHERE survey_id = ?",
+            "SELECT question_id, segment, segment_value, bucket, count, sum FROM result_cells WHERE survey_id = ?",
             (survey.id,),
         ):
             cells[(question_id, segment, value)][bucket] = (int(count), float(total))
@@ -106,8 +103,13 @@ class Results:
                 text_count = overall.respondents
             questions.append(
                 QuestionResult(
-                    id=question.id, text=question.text, kind=question.__struct_config__.tag,  # type: ignore[arg-type]
-                    buckets=labels, overall=overall, breakdowns=breakdowns, text_count=text_count,
+                    id=question.id,
+                    text=question.text,
+                    kind=question.__struct_config__.tag,  # type: ignore[arg-type]
+                    buckets=labels,
+                    overall=overall,
+                    breakdowns=breakdowns,
+                    text_count=text_count,
                 )
             )
         return SurveyResults(
@@ -121,7 +123,11 @@ class Results:
 
     @staticmethod
     def _column(
-        question: Any, segment: str, value: str, label: str, keys: list[str],
+        question: Any,
+        segment: str,
+        value: str,
+        label: str,
+        keys: list[str],
         cells: dict[str, tuple[int, float]],
     ) -> Column:
         answered, total = cells.get(ANSWERED, (0, 0.0))
@@ -140,18 +146,20 @@ class Results:
         if isinstance(question, Scale | Number) and not hidden:
             mean = round(total / answered, 2)
         return Column(
-            segment=segment, value=value, label=label, respondents=shown(answered),
-            counts=counts, percents=percents, mean=mean,
+            segment=segment,
+            value=value,
+            label=label,
+            respondents=shown(answered),
+            counts=counts,
+            percents=percents,
+            mean=mean,
         )
 
     def free_texts(
         self, survey_id: str, question_id: str, *, limit: int = 50, before: int | None = None
     ) -> list[FreeTextAnswer]:
         """The newest free-text answers first; `before` pages back by position."""
-        sql = (
-            "SELECT text, submitted_at FROM free_text_answers"
-            " WHERE survey_id = ? AND question_id = ?"
-        )
+        sql = "SELECT text, submitted_at FROM free_text_answers WHERE survey_id = ? AND question_id = ?"
         params: list[Any] = [survey_id, question_id]
         if before is not None:
             sql += " AND position < ?"

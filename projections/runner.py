@@ -72,7 +72,9 @@ class Projector:
             while True:
                 start = self.position()
                 notifications = self.app.recorder.select_notifications(
-                    start=start, limit=self.batch_size, topics=self.projection.topics,
+                    start=start,
+                    limit=self.batch_size,
+                    topics=self.projection.topics,
                     inclusive_of_start=False,
                 )
                 if not notifications:

@@ -63,8 +63,13 @@ class Storage:
         app = Kyoso(env=event_store_env(data_dir, database_url), identities=identities)
         projector = Projector(app, db, SurveyProjection())
         return cls(
-            app=app, db=db, identities=identities, projector=projector,
-            catalogue=Catalogue(db), results=Results(db), database_url=database_url,
+            app=app,
+            db=db,
+            identities=identities,
+            projector=projector,
+            catalogue=Catalogue(db),
+            results=Results(db),
+            database_url=database_url,
         )
 
     @property

@@ -135,13 +135,19 @@ class SurveyProjection:
             if question is None or answer is None:
                 continue
             if isinstance(answer, str):
-                texts.append((
-                    position, survey_id, question_id, str(event.originator_id), answer,
-                    attributes.ward.value if attributes.ward else None,
-                    attributes.age_band.value if attributes.age_band else None,
-                    None if attributes.has_children is None else int(attributes.has_children),
-                    event.timestamp.isoformat(),
-                ))
+                texts.append(
+                    (
+                        position,
+                        survey_id,
+                        question_id,
+                        str(event.originator_id),
+                        answer,
+                        attributes.ward.value if attributes.ward else None,
+                        attributes.age_band.value if attributes.age_band else None,
+                        None if attributes.has_children is None else int(attributes.has_children),
+                        event.timestamp.isoformat(),
+                    )
+                )
             amount = float(answer) if isinstance(question, Scale | Number) else 0.0
             buckets = buckets_of(question, answer)
             for segment, value in segments:
@@ -168,9 +174,16 @@ class SurveyProjection:
                 " opens_on, closes_on, drafted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    survey_id, event.department, event.title, event.description,
-                    event.audience.value, SurveyStatus.DRAFT.value, _date(event.opens_on),
-                    _date(event.closes_on), at, at,
+                    survey_id,
+                    event.department,
+                    event.title,
+                    event.description,
+                    event.audience.value,
+                    SurveyStatus.DRAFT.value,
+                    _date(event.opens_on),
+                    _date(event.closes_on),
+                    at,
+                    at,
                 ),
             )
         elif isinstance(event, Survey.DetailsRevised):
@@ -178,13 +191,16 @@ class SurveyProjection:
                 "UPDATE surveys SET title = ?, description = ?, audience = ?, opens_on = ?,"
                 " closes_on = ?, updated_at = ? WHERE survey_id = ?",
                 (
-                    event.title, event.description, event.audience.value, _date(event.opens_on),
-                    _date(event.closes_on), at, survey_id,
+                    event.title,
+                    event.description,
+                    event.audience.value,
+                    _date(event.opens_on),
+                    _date(event.closes_on),
+                    at,
+                    survey_id,
                 ),
             )
-        elif isinstance(
-            event, Survey.QuestionAdded | Survey.QuestionRevised | Survey.QuestionRemoved
-        ):
+        elif isinstance(event, Survey.QuestionAdded | Survey.QuestionRevised | Survey.QuestionRemoved):
             self._questions.pop(survey_id, None)
             row = cur.execute("SELECT questions FROM surveys WHERE survey_id = ?", (survey_id,)).fetchone()
             questions = QUESTIONS.decode(row[0]) if row else []

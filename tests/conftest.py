@@ -100,29 +100,44 @@ class World:
         self.storage = storage
         app = storage.app
         self.staff = app.sign_up(
-            email="staff@example.jp", display_name="職員", password_hash=PASSWORD_HASH,
-            role=Role.STAFF, department="子育て支援課",
+            email="staff@example.jp",
+            display_name="職員",
+            password_hash=PASSWORD_HASH,
+            role=Role.STAFF,
+            department="子育て支援課",
         )
         self.citizen = app.sign_up(
-            email="citizen@example.jp", display_name="市民", password_hash=PASSWORD_HASH,
+            email="citizen@example.jp",
+            display_name="市民",
+            password_hash=PASSWORD_HASH,
             attributes=Attributes(ward=Ward.SONODA, age_band=AgeBand.AGE_30S, has_children=True),
         )
         self.survey = app.draft_survey(staff_id=self.staff, title="子育てアンケート", description="説明")
         s = self.survey
-        self.q_single = app.add_question(s, staff_id=self.staff, kind="single", text="住み続けたい?",
-                                         options=["はい", "いいえ", "わからない"])
-        self.q_multi = app.add_question(s, staff_id=self.staff, kind="multiple", text="必要な支援",
-                                        options=["保育", "医療", "公園"], max_choices=2)
+        self.q_single = app.add_question(
+            s, staff_id=self.staff, kind="single", text="住み続けたい?", options=["はい", "いいえ", "わからない"]
+        )
+        self.q_multi = app.add_question(
+            s, staff_id=self.staff, kind="multiple", text="必要な支援", options=["保育", "医療", "公園"], max_choices=2
+        )
         self.q_scale = app.add_question(s, staff_id=self.staff, kind="scale", text="満足度")
-        self.q_number = app.add_question(s, staff_id=self.staff, kind="number", text="子どもの人数",
-                                         minimum=0, maximum=10)
-        self.q_text = app.add_question(s, staff_id=self.staff, kind="text", text="ご意見", required=False,
-                                       max_length=200)
+        self.q_number = app.add_question(
+            s, staff_id=self.staff, kind="number", text="子どもの人数", minimum=0, maximum=10
+        )
+        self.q_text = app.add_question(
+            s, staff_id=self.staff, kind="text", text="ご意見", required=False, max_length=200
+        )
         app.publish_survey(s, staff_id=self.staff)
         storage.projector.catch_up()
 
     def valid_answers(self, **overrides: Any) -> dict[str, Any]:
-        answers = {self.q_single: 0, self.q_multi: [0, 2], self.q_scale: 4, self.q_number: 2, self.q_text: "公園がほしい"}
+        answers = {
+            self.q_single: 0,
+            self.q_multi: [0, 2],
+            self.q_scale: 4,
+            self.q_number: 2,
+            self.q_text: "公園がほしい",
+        }
         answers.update(overrides)
         return answers
 

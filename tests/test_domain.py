@@ -44,9 +44,15 @@ def test_a_response_records_attributes_as_they_were(world: World, storage: Stora
 
 
 def test_answers_are_validated_against_the_questions(world: World, storage: Storage) -> None:
-    bad = world.valid_answers(**{
-        world.q_single: 7, world.q_multi: [0, 1, 2], world.q_scale: 6, world.q_number: 11, world.q_text: "あ" * 201,
-    })
+    bad = world.valid_answers(
+        **{
+            world.q_single: 7,
+            world.q_multi: [0, 1, 2],
+            world.q_scale: 6,
+            world.q_number: 11,
+            world.q_text: "あ" * 201,
+        }
+    )
     bad["q99"] = 1
     with pytest.raises(InvalidAnswers) as raised:
         storage.app.submit_response(world.survey, world.citizen, bad)

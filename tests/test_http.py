@@ -17,8 +17,9 @@ def test_twenty_simultaneous_submits_store_one_response(settings: Settings, stor
     with serve_in_thread(app) as base_url, httpx.Client(base_url=base_url) as browser:
         browser.get("/login")
         token = browser.cookies["kyoso_csrf"]
-        login = browser.post("/login", data={"email": "citizen@example.jp", "password": PASSWORD},
-                             headers={"x-csrftoken": token})
+        login = browser.post(
+            "/login", data={"email": "citizen@example.jp", "password": PASSWORD}, headers={"x-csrftoken": token}
+        )
         assert login.status_code == 303
         cookies = dict(browser.cookies)
         barrier = threading.Barrier(20)
@@ -27,8 +28,11 @@ def test_twenty_simultaneous_submits_store_one_response(settings: Settings, stor
         def submit() -> None:
             with httpx.Client(base_url=base_url, cookies=cookies, timeout=30) as c:
                 barrier.wait()
-                r = c.post(f"/api/v1/surveys/{world.survey}/responses", json={"answers": world.valid_answers()},
-                           headers={"x-csrftoken": token})
+                r = c.post(
+                    f"/api/v1/surveys/{world.survey}/responses",
+                    json={"answers": world.valid_answers()},
+                    headers={"x-csrftoken": token},
+                )
                 codes.append(r.status_code)
                 if r.status_code == 409:
                     assert r.json()["error"] == "already_answered"

@@ -17,8 +17,13 @@ def roundtrip(event: object) -> object:
 
 def test_survey_events_round_trip_with_their_types() -> None:
     survey = Survey(
-        department="危機管理課", title="防災", description="", audience=Audience.CITIZENS,
-        opens_on=date(2026, 4, 1), closes_on=None, drafted_by=uuid4(),
+        department="危機管理課",
+        title="防災",
+        description="",
+        audience=Audience.CITIZENS,
+        opens_on=date(2026, 4, 1),
+        closes_on=None,
+        drafted_by=uuid4(),
     )
     survey.add_question(MultipleChoice(id="q1", text="備え", options=("水", "食料"), max_choices=1))
     survey.add_question(Number(id="q2", text="日数", minimum=0, maximum=30, unit="日"))
@@ -32,7 +37,9 @@ def test_survey_events_round_trip_with_their_types() -> None:
 
 def test_response_events_round_trip_and_are_readable_json() -> None:
     response = Response(
-        survey_id=uuid4(), participant_id=uuid4(), role=Role.CITIZEN,
+        survey_id=uuid4(),
+        participant_id=uuid4(),
+        role=Role.CITIZEN,
         attributes=Attributes(ward=Ward.MUKO, age_band=AgeBand.AGE_40S, has_children=False),
         answers={"q1": 2, "q2": [0, 1], "q3": 2.5, "q4": "駅前に緑を", "q5": None},
     )

@@ -34,10 +34,18 @@ def test_pages_have_no_inline_script(client: Client, world: World) -> None:
 def test_signup_rotates_the_session_and_logs_in(client: Client, world: World, storage: Storage) -> None:
     client.get("/")
     before = client.cookies.get("kyoso_session")
-    response = client.submit("/signup", {
-        "email": "new@example.jp", "display_name": "新しい人", "password": PASSWORD,
-        "ward": "muko", "age_band": "40-49", "has_children": "yes", "agree": "on",
-    })
+    response = client.submit(
+        "/signup",
+        {
+            "email": "new@example.jp",
+            "display_name": "新しい人",
+            "password": PASSWORD,
+            "ward": "muko",
+            "age_band": "40-49",
+            "has_children": "yes",
+            "agree": "on",
+        },
+    )
     assert response.status_code == 303
     after = client.cookies.get("kyoso_session")
     assert after and after != before
@@ -53,9 +61,15 @@ def test_signup_errors_are_shown_inline(client: Client, world: World) -> None:
     assert response.status_code == 422
     for message in ("メールアドレスの形式", "ニックネームを入力", "10文字以上", "同意が必要"):
         assert message in response.text
-    taken = client.submit("/signup", {
-        "email": "citizen@example.jp", "display_name": "x", "password": PASSWORD, "agree": "on",
-    })
+    taken = client.submit(
+        "/signup",
+        {
+            "email": "citizen@example.jp",
+            "display_name": "x",
+            "password": PASSWORD,
+            "agree": "on",
+        },
+    )
     assert taken.status_code == 422 and "すでに登録されています" in taken.text
 
 
@@ -102,9 +116,7 @@ def test_htmx_answer_errors_swap_the_form_and_success_redirects(client: Client, 
     hx = {"hx-request": "true"}
     bad = client.submit(f"/surveys/{world.survey}/answer", {"q1": "9"}, headers=hx)
     assert bad.status_code == 422 and bad.text.lstrip().startswith('<div id="answer-area">')
-    good = client.submit(
-        f"/surveys/{world.survey}/answer", {"q1": "0", "q2": "1", "q3": "2", "q4": "1"}, headers=hx
-    )
+    good = client.submit(f"/surveys/{world.survey}/answer", {"q1": "0", "q2": "1", "q3": "2", "q4": "1"}, headers=hx)
     assert good.status_code == 200 and good.headers["hx-redirect"] == f"/surveys/{world.survey}/thanks"
 
 
@@ -125,7 +137,9 @@ def test_staff_build_publish_and_read_a_survey(client: Client, world: World, sto
     survey_id = url.rsplit("/", 1)[1]
     bad_question = client.submit(f"{url}/questions", {"kind": "single", "text": "選択肢が一つ", "options": "A"})
     assert bad_question.status_code == 422 and "2つ以上" in bad_question.text
-    ok = client.submit(f"{url}/questions", {"kind": "single", "text": "よく行く?", "options": "はい\nいいえ", "required": "on"})
+    ok = client.submit(
+        f"{url}/questions", {"kind": "single", "text": "よく行く?", "options": "はい\nいいえ", "required": "on"}
+    )
     assert ok.status_code == 303
     assert client.submit(f"{url}/publish").status_code == 303
     assert "回答受付中" in client.get(url).text
@@ -213,7 +227,8 @@ def test_bad_input_gets_4xx_never_500(client: Client, world: World) -> None:
     assert client.get("/surveys/not-a-uuid").status_code in (400, 404)
     assert client.submit("/staff/surveys/not-a-uuid/publish").status_code in (400, 403, 404)
     garbage = client.post(
-        f"/surveys/{world.survey}/answer", content=b"\xff\xfe\x00garbage",
+        f"/surveys/{world.survey}/answer",
+        content=b"\xff\xfe\x00garbage",
         headers={"x-csrftoken": client.csrf(), "content-type": "application/x-www-form-urlencoded"},
     )
     assert 400 <= garbage.status_code < 500

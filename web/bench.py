@@ -61,8 +61,12 @@ def survey_with_questions(storage: Storage, staff: UUID, title: str) -> tuple[UU
     app = storage.app
     survey = app.draft_survey(staff_id=staff, title=title)
     questions = [
-        app.add_question(survey, staff_id=staff, kind="single", text="住み続けたい?", options=["はい", "いいえ", "未定"]),
-        app.add_question(survey, staff_id=staff, kind="multiple", text="必要な支援", options=["保育", "医療", "公園", "防災"]),
+        app.add_question(
+            survey, staff_id=staff, kind="single", text="住み続けたい?", options=["はい", "いいえ", "未定"]
+        ),
+        app.add_question(
+            survey, staff_id=staff, kind="multiple", text="必要な支援", options=["保育", "医療", "公園", "防災"]
+        ),
         app.add_question(survey, staff_id=staff, kind="scale", text="満足度"),
         app.add_question(survey, staff_id=staff, kind="number", text="人数", minimum=0, maximum=10),
         app.add_question(survey, staff_id=staff, kind="text", text="ご意見", required=False),
@@ -73,8 +77,11 @@ def survey_with_questions(storage: Storage, staff: UUID, title: str) -> tuple[UU
 
 def random_answers(rng: random.Random, q: list[str]) -> dict[str, Any]:
     return {
-        q[0]: rng.randrange(3), q[1]: sorted(rng.sample(range(4), rng.randint(1, 3))), q[2]: rng.randint(1, 5),
-        q[3]: rng.randint(0, 10), q[4]: rng.choice(["公園を増やしてほしい", "保育園が足りない", "避難所を知りたい", None]),
+        q[0]: rng.randrange(3),
+        q[1]: sorted(rng.sample(range(4), rng.randint(1, 3))),
+        q[2]: rng.randint(1, 5),
+        q[3]: rng.randint(0, 10),
+        q[4]: rng.choice(["公園を増やしてほしい", "保育園が足りない", "避難所を知りたい", None]),
     }
 
 
@@ -111,14 +118,31 @@ def free_port() -> int:
 @contextmanager
 def server_process(data_dir: Path, database_url: str | None) -> Iterator[int]:
     port = free_port()
-    env = {**os.environ, "KYOSO_DATA_DIR": str(data_dir), "KYOSO_SECRET": "bench-secret", "KYOSO_AUTH_RATE_LIMIT": "100000"}
+    env = {
+        **os.environ,
+        "KYOSO_DATA_DIR": str(data_dir),
+        "KYOSO_SECRET": "bench-secret",
+        "KYOSO_AUTH_RATE_LIMIT": "100000",
+    }
     if database_url:
         env["KYOSO_DATABASE_URL"] = database_url
     # KYOSO_BENCH_WRAP lets a profiler wrap the server, e.g. "py-spy record -o prof.svg --".
     wrap = os.environ.get("KYOSO_BENCH_WRAP", "").split()
     proc = subprocess.Popen(
-        [*wrap, sys.executable, "-m", "uvicorn", "web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
+        [
+            *wrap,
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "web.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         env=env,
     )
     try:
@@ -175,13 +199,22 @@ def bench_write(kind: str, quick: bool) -> None:
         rng = random.Random(1)
         staff = storage.app.register_participant(Role.STAFF, department="ベンチマーク課")
         survey_ids = [survey_with_questions(storage, staff, f"調査{i}") for i in range(surveys)]
-        people = [storage.app.register_participant(Role.CITIZEN, attributes=random_attributes(rng)) for _ in range(participants)]
+        people = [
+            storage.app.register_participant(Role.CITIZEN, attributes=random_attributes(rng))
+            for _ in range(participants)
+        ]
         sessions = {p: uuid4().hex for p in people}
         with storage.db.transaction() as cur:
             cur.executemany(
                 "INSERT INTO web_sessions (session_id, data, expires_at) VALUES (?, ?, ?)",
-                [(sid, encode_json({"user": {"participant_id": str(p), "role": "citizen", "display_name": "b"}}),
-                  time.time() + 3600) for p, sid in sessions.items()],
+                [
+                    (
+                        sid,
+                        encode_json({"user": {"participant_id": str(p), "role": "citizen", "display_name": "b"}}),
+                        time.time() + 3600,
+                    )
+                    for p, sid in sessions.items()
+                ],
             )
         storage.close()
         baseline = bare_recorder_saves_per_second(data_dir, url, 3 if quick else 5)
@@ -194,7 +227,8 @@ def bench_write(kind: str, quick: bool) -> None:
                     requests.append(
                         f"POST /api/v1/surveys/{survey_id}/responses HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                         f"Cookie: kyoso_session={sessions[person]}; kyoso_csrf={token}\r\nX-CSRFToken: {token}\r\n"
-                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                        + body
                     )
             rng.shuffle(requests)
             warm, timed = requests[:200], requests[200:]
@@ -211,12 +245,21 @@ def bench_write(kind: str, quick: bool) -> None:
 # --- rebuild and results scaling ---------------------------------------------------------------
 
 
-def load_responses(storage: Storage, survey: UUID, questions: list[str], n: int, rng: random.Random,
-                   progress: Callable[[int], None] | None = None) -> None:
+def load_responses(
+    storage: Storage,
+    survey: UUID,
+    questions: list[str],
+    n: int,
+    rng: random.Random,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     role, batch = Role.CITIZEN, []
     for i in range(n):
         response = Response(
-            survey_id=survey, participant_id=uuid4(), role=role, attributes=random_attributes(rng),
+            survey_id=survey,
+            participant_id=uuid4(),
+            role=role,
+            attributes=random_attributes(rng),
             answers={k: v for k, v in random_answers(rng, questions).items() if v is not None},
         )
         batch.append(response)
@@ -295,8 +338,20 @@ def bench_results_scaling(storage: Storage, staff: UUID, big: UUID, small: UUID,
         with storage.db.transaction() as cur:
             cur.execute(
                 "INSERT INTO web_sessions (session_id, data, expires_at) VALUES (?, ?, ?)",
-                (token, encode_json({"user": {"participant_id": str(staff), "role": "staff", "display_name": "b",
-                                              "department": "ベンチマーク課"}}), time.time() + 3600),
+                (
+                    token,
+                    encode_json(
+                        {
+                            "user": {
+                                "participant_id": str(staff),
+                                "role": "staff",
+                                "display_name": "b",
+                                "department": "ベンチマーク課",
+                            }
+                        }
+                    ),
+                    time.time() + 3600,
+                ),
             )
         client.cookies.set("kyoso_session", token)
         baseline = render_seconds(client, f"/staff/surveys/{small}/results", 15)

@@ -42,9 +42,7 @@ def bar_chart(title: str, labels: Sequence[str], counts: Sequence[int | str]) ->
             )
         else:
             w = 0
-        parts.append(
-            f'<text x="{LABEL_WIDTH + w + 6}" y="{y + 18}" class="chart-value">{escape(str(count))}</text>'
-        )
+        parts.append(f'<text x="{LABEL_WIDTH + w + 6}" y="{y + 18}" class="chart-value">{escape(str(count))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -69,7 +67,9 @@ def stacked_chart(
             f"{escape(_label(label))}</text>"
         )
         if any(p is None for p in percents) and all(p is None for p in percents):
-            parts.append(f'<text x="{LABEL_WIDTH + 4}" y="{y + 18}" class="chart-value">{escape(str(respondents))}</text>')
+            parts.append(
+                f'<text x="{LABEL_WIDTH + 4}" y="{y + 18}" class="chart-value">{escape(str(respondents))}</text>'
+            )
             continue
         x = float(LABEL_WIDTH)
         for j, p in enumerate(percents):

@@ -56,8 +56,13 @@ def serve(data_dir: Path | None, host: str, port: int, workers: int) -> None:
     where = settings.database_url or f"SQLite in {settings.data_dir.resolve()}"
     console.print(f"[bold]Kyoso[/] on http://{host}:{port}  ({where})")
     uvicorn.run(
-        "web.asgi:app", host=host, port=port, workers=workers, log_level="info",
-        proxy_headers=True, server_header=False,
+        "web.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        server_header=False,
     )
 
 
@@ -75,8 +80,11 @@ def demo(data_dir: Path | None, if_empty: bool, responses: int) -> None:
             return
         with _progress() as progress:
             task = progress.add_task("デモデータを作成中", total=None)
-            logins = load_demo(storage, responses_per_survey=responses,
-                               progress=lambda done, total: progress.update(task, completed=done, total=total))
+            logins = load_demo(
+                storage,
+                responses_per_survey=responses,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
         storage.projector.catch_up()
     finally:
         storage.close()
@@ -113,7 +121,10 @@ def projections() -> None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
         console=console,
     )
 

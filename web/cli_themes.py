@@ -39,12 +39,8 @@ def _table(analysis, console: Console) -> None:  # type: ignore[no-untyped-def]
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--text-column", required=True, help="Column holding the opinion text.")
 @click.option("--id-column", default=None, help="Column holding opinion ids (default: row no.).")
-@click.option(
-    "--k", type=click.IntRange(min=1), default=None, help="Number of themes (default: auto)."
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
-)
+@click.option("--k", type=click.IntRange(min=1), default=None, help="Number of themes (default: auto).")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -116,7 +112,4 @@ def analyze(
         else:
             with output.open("w", encoding="utf-8") as handle:
                 _table(analysis, Console(file=handle, width=160))
-    err.print(
-        f"{len(opinions)} 件 → {len(analysis.themes)} テーマ "
-        f"(seed={seed}, model={analysis.model.name})"
-    )
+    err.print(f"{len(opinions)} 件 → {len(analysis.themes)} テーマ (seed={seed}, model={analysis.model.name})")

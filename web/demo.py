@@ -81,83 +81,179 @@ def load_demo(
     ids: dict[str, UUID] = {}
     for key, email, name, role, department in LOGINS:
         ids[key] = app.sign_up(
-            email=email, display_name=name, password_hash=password_hash, role=role, department=department,
+            email=email,
+            display_name=name,
+            password_hash=password_hash,
+            role=role,
+            department=department,
             attributes=Attributes(ward=Ward.CHUO, age_band=AgeBand.AGE_30S, has_children=True)
-            if role is Role.CITIZEN else None,
+            if role is Role.CITIZEN
+            else None,
         )
     admin = ids["admin"]
     today = date.today()
 
     def survey(department: str, title: str, description: str, audience: str = "citizens") -> UUID:
         return app.draft_survey(
-            staff_id=admin, department=department, title=title, description=description, audience=audience,  # type: ignore[arg-type]
-            opens_on=today - timedelta(days=20), closes_on=today + timedelta(days=40),
+            staff_id=admin,
+            department=department,
+            title=title,
+            description=description,
+            audience=audience,  # type: ignore[arg-type]
+            opens_on=today - timedelta(days=20),
+            closes_on=today + timedelta(days=40),
         )
 
     childcare = survey(
-        "子育て支援課", "子育て支援に関する市民アンケート",
+        "子育て支援課",
+        "子育て支援に関する市民アンケート",
         "子育て世帯が住み続けたいと思えるまちづくりのため、子育て支援についてご意見をお聞かせください。",
     )
     c_q = [
         app.add_question(childcare, staff_id=admin, kind="scale", text="尼崎市は子育てしやすいまちだと思いますか。"),
-        app.add_question(childcare, staff_id=admin, kind="multiple", text="充実してほしい支援を選んでください（3つまで）。",
-                         options=["保育所の定員", "病児保育", "学童保育", "子どもの遊び場", "医療費助成", "相談窓口"], max_choices=3),
-        app.add_question(childcare, staff_id=admin, kind="single", text="今後も尼崎市に住み続けたいですか。",
-                         options=["住み続けたい", "どちらともいえない", "市外に移りたい"]),
-        app.add_question(childcare, staff_id=admin, kind="text", text="子育て支援についてのご意見をご自由にお書きください。",
-                         required=False, max_length=800),
+        app.add_question(
+            childcare,
+            staff_id=admin,
+            kind="multiple",
+            text="充実してほしい支援を選んでください（3つまで）。",
+            options=["保育所の定員", "病児保育", "学童保育", "子どもの遊び場", "医療費助成", "相談窓口"],
+            max_choices=3,
+        ),
+        app.add_question(
+            childcare,
+            staff_id=admin,
+            kind="single",
+            text="今後も尼崎市に住み続けたいですか。",
+            options=["住み続けたい", "どちらともいえない", "市外に移りたい"],
+        ),
+        app.add_question(
+            childcare,
+            staff_id=admin,
+            kind="text",
+            text="子育て支援についてのご意見をご自由にお書きください。",
+            required=False,
+            max_length=800,
+        ),
     ]
     parks = survey(
-        "公園計画課", "公園とまちの魅力についてのアンケート",
+        "公園計画課",
+        "公園とまちの魅力についてのアンケート",
         "身近な公園やまちの魅力について、利用状況とご意見をお聞かせください。",
     )
     p_q = [
-        app.add_question(parks, staff_id=admin, kind="single", text="近所の公園をどのくらい利用しますか。",
-                         options=["ほぼ毎日", "週に1〜2回", "月に数回", "ほとんど利用しない"]),
-        app.add_question(parks, staff_id=admin, kind="number", text="1回あたりの滞在時間は何分くらいですか。",
-                         minimum=0, maximum=240, unit="分"),
-        app.add_question(parks, staff_id=admin, kind="scale", text="まちの緑や公園に満足していますか。",
-                         low_label="不満", high_label="満足"),
-        app.add_question(parks, staff_id=admin, kind="text", text="公園やまちの魅力づくりへのアイデアをお聞かせください。",
-                         required=False),
+        app.add_question(
+            parks,
+            staff_id=admin,
+            kind="single",
+            text="近所の公園をどのくらい利用しますか。",
+            options=["ほぼ毎日", "週に1〜2回", "月に数回", "ほとんど利用しない"],
+        ),
+        app.add_question(
+            parks,
+            staff_id=admin,
+            kind="number",
+            text="1回あたりの滞在時間は何分くらいですか。",
+            minimum=0,
+            maximum=240,
+            unit="分",
+        ),
+        app.add_question(
+            parks,
+            staff_id=admin,
+            kind="scale",
+            text="まちの緑や公園に満足していますか。",
+            low_label="不満",
+            high_label="満足",
+        ),
+        app.add_question(
+            parks,
+            staff_id=admin,
+            kind="text",
+            text="公園やまちの魅力づくりへのアイデアをお聞かせください。",
+            required=False,
+        ),
     ]
     disaster = survey(
-        "危機管理課", "防災意識に関する調査",
+        "危機管理課",
+        "防災意識に関する調査",
         "災害への備えについて、市民の皆さまの現状をお聞きし、防災施策に活かします。",
     )
     d_q = [
-        app.add_question(disaster, staff_id=admin, kind="single", text="お住まいの地域の避難所を知っていますか。",
-                         options=["知っている", "なんとなく知っている", "知らない"]),
-        app.add_question(disaster, staff_id=admin, kind="multiple", text="家庭で備えているものを選んでください。",
-                         options=["飲料水", "非常食", "簡易トイレ", "懐中電灯", "モバイルバッテリー", "特にない"]),
-        app.add_question(disaster, staff_id=admin, kind="number", text="何日分の食料を備蓄していますか。",
-                         minimum=0, maximum=30, unit="日"),
-        app.add_question(disaster, staff_id=admin, kind="text", text="市の防災対策へのご意見・ご要望をお書きください。",
-                         required=False),
+        app.add_question(
+            disaster,
+            staff_id=admin,
+            kind="single",
+            text="お住まいの地域の避難所を知っていますか。",
+            options=["知っている", "なんとなく知っている", "知らない"],
+        ),
+        app.add_question(
+            disaster,
+            staff_id=admin,
+            kind="multiple",
+            text="家庭で備えているものを選んでください。",
+            options=["飲料水", "非常食", "簡易トイレ", "懐中電灯", "モバイルバッテリー", "特にない"],
+        ),
+        app.add_question(
+            disaster,
+            staff_id=admin,
+            kind="number",
+            text="何日分の食料を備蓄していますか。",
+            minimum=0,
+            maximum=30,
+            unit="日",
+        ),
+        app.add_question(
+            disaster,
+            staff_id=admin,
+            kind="text",
+            text="市の防災対策へのご意見・ご要望をお書きください。",
+            required=False,
+        ),
     ]
     engagement = survey(
-        "人事課", "職員エンゲージメント調査 2025", "働きがいと職場環境についての職員向け調査です（無記名で集計）。",
+        "人事課",
+        "職員エンゲージメント調査 2025",
+        "働きがいと職場環境についての職員向け調査です（無記名で集計）。",
         audience="staff",
     )
     e_q = [
         app.add_question(engagement, staff_id=admin, kind="scale", text="仕事にやりがいを感じている。"),
         app.add_question(engagement, staff_id=admin, kind="scale", text="上司や同僚に相談しやすい。"),
-        app.add_question(engagement, staff_id=admin, kind="text", text="職場をよくするためのアイデアをお書きください。",
-                         required=False),
+        app.add_question(
+            engagement,
+            staff_id=admin,
+            kind="text",
+            text="職場をよくするためのアイデアをお書きください。",
+            required=False,
+        ),
     ]
     draft = app.draft_survey(
-        staff_id=ids["staff"], title="子ども食堂の利用についての調査（準備中）",
-        description="下書きの例です。", opens_on=None, closes_on=None,
+        staff_id=ids["staff"],
+        title="子ども食堂の利用についての調査（準備中）",
+        description="下書きの例です。",
+        opens_on=None,
+        closes_on=None,
     )
-    app.add_question(draft, staff_id=ids["staff"], kind="single", text="子ども食堂を利用したことがありますか。",
-                     options=["ある", "ない"])
+    app.add_question(
+        draft,
+        staff_id=ids["staff"],
+        kind="single",
+        text="子ども食堂を利用したことがありますか。",
+        options=["ある", "ない"],
+    )
     for s in (childcare, parks, disaster, engagement):
         app.publish_survey(s, staff_id=admin)
 
-    citizens = [app.register_participant(Role.CITIZEN, attributes=_attributes(rng))
-                for _ in range(int(responses_per_survey * 1.2))]
-    staff_members = [app.register_participant(Role.STAFF, department=rng.choice(["子育て支援課", "危機管理課", "人事課", "公園計画課"]))
-                     for _ in range(max(30, responses_per_survey // 5))]
+    citizens = [
+        app.register_participant(Role.CITIZEN, attributes=_attributes(rng))
+        for _ in range(int(responses_per_survey * 1.2))
+    ]
+    staff_members = [
+        app.register_participant(
+            Role.STAFF, department=rng.choice(["子育て支援課", "危機管理課", "人事課", "公園計画課"])
+        )
+        for _ in range(max(30, responses_per_survey // 5))
+    ]
     plan = [(childcare, citizens), (parks, citizens), (disaster, citizens), (engagement, staff_members)]
     total = sum(min(responses_per_survey, len(people)) for _, people in plan)
     done = 0

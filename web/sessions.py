@@ -56,9 +56,9 @@ class DatabaseSessionStore(Store):
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         cached = self._cache.get(key)
         now = time.time()
-        if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
-            if cached[2] is None or cached[2] > now:
-                return cached[1]
+        fresh = cached and time.monotonic() - cached[0] < _CACHE_SECONDS
+        if fresh and (cached[2] is None or cached[2] > now):  # type: ignore[index]
+            return cached[1]  # type: ignore[index]
         row = await anyio.to_thread.run_sync(
             self.db.query_one, "SELECT data, expires_at FROM web_sessions WHERE session_id = ?", (key,)
         )

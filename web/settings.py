@@ -21,12 +21,8 @@ class Settings:
     secret: str = field(default_factory=lambda: os.environ.get("KYOSO_SECRET", ""))
     # Run the projector inside the web process (always on SQLite; optional on PostgreSQL,
     # where `kyoso projections run` can do it in a separate worker instead).
-    project_in_process: bool = field(
-        default_factory=lambda: _bool(os.environ.get("KYOSO_PROJECT_IN_PROCESS"), True)
-    )
-    auth_rate_limit_per_minute: int = field(
-        default_factory=lambda: int(os.environ.get("KYOSO_AUTH_RATE_LIMIT", "20"))
-    )
+    project_in_process: bool = field(default_factory=lambda: _bool(os.environ.get("KYOSO_PROJECT_IN_PROCESS"), True))
+    auth_rate_limit_per_minute: int = field(default_factory=lambda: int(os.environ.get("KYOSO_AUTH_RATE_LIMIT", "20")))
     max_body_bytes: int = 256 * 1024
     session_max_age: int = 8 * 3600
 

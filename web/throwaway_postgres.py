@@ -361,9 +361,7 @@ class ThrowawayPostgres:
                 timeout=timeout,
             )
         except subprocess.TimeoutExpired as e:
-            raise PostgresStartError(
-                f"{what} timed out after {timeout}s\n{self._log_tail()}"
-            ) from e
+            raise PostgresStartError(f"{what} timed out after {timeout}s\n{self._log_tail()}") from e
         if proc.returncode != 0:
             raise PostgresStartError(
                 f"{what} failed (exit {proc.returncode}): {' '.join(args)}\n"
@@ -468,8 +466,7 @@ class ThrowawayPostgres:
                 last = e
                 time.sleep(0.1)
         raise PostgresStartError(
-            f"server did not accept connections within {self.startup_timeout}s: {last}\n"
-            f"{self._log_tail()}"
+            f"server did not accept connections within {self.startup_timeout}s: {last}\n{self._log_tail()}"
         )
 
     def _ping(self) -> None:
@@ -623,9 +620,7 @@ class ThrowawayPostgres:
 
 def _check_ident(name: str) -> None:
     if not _IDENT_RE.match(name):
-        raise ValueError(
-            f"invalid PostgreSQL identifier {name!r} (letters, digits, underscore; max 63)"
-        )
+        raise ValueError(f"invalid PostgreSQL identifier {name!r} (letters, digits, underscore; max 63)")
 
 
 @contextlib.contextmanager

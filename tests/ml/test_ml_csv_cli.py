@@ -88,8 +88,22 @@ def test_cli_json(survey_csv: Path, tmp_path: Path, e5) -> None:
     out = tmp_path / "themes.json"
     result = CliRunner().invoke(
         themes,
-        ["analyze", str(survey_csv), "--text-column", "text", "--id-column", "id",
-         "--k", "3", "--format", "json", "--output", str(out), "--seed", "1"],
+        [
+            "analyze",
+            str(survey_csv),
+            "--text-column",
+            "text",
+            "--id-column",
+            "id",
+            "--k",
+            "3",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--seed",
+            "1",
+        ],
     )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -99,9 +113,7 @@ def test_cli_json(survey_csv: Path, tmp_path: Path, e5) -> None:
 
 
 def test_cli_table(survey_csv: Path) -> None:
-    result = CliRunner().invoke(
-        themes, ["analyze", str(survey_csv), "--text-column", "text", "--format", "table"]
-    )
+    result = CliRunner().invoke(themes, ["analyze", str(survey_csv), "--text-column", "text", "--format", "table"])
     assert result.exit_code == 0, result.output
     assert "t1" in result.output and "t1.1" in result.output
 
@@ -113,7 +125,5 @@ def test_cli_errors_are_clean(tmp_path: Path, survey_csv: Path) -> None:
     assert not isinstance(result.exception, OpinionInputError)  # wrapped in ClickException
     missing = CliRunner().invoke(themes, ["analyze", str(tmp_path / "x.csv"), "--text-column", "t"])
     assert missing.exit_code != 0 and "Cannot read" in missing.output
-    too_many = CliRunner().invoke(
-        themes, ["analyze", str(survey_csv), "--text-column", "text", "--k", "999"]
-    )
+    too_many = CliRunner().invoke(themes, ["analyze", str(survey_csv), "--text-column", "text", "--k", "999"])
     assert too_many.exit_code != 0 and "exceeds" in too_many.output

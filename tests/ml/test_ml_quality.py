@@ -26,9 +26,7 @@ def test_japanese_topics_k7(ja_k7: ThemeAnalysis, sib_ja: list[LabelledOpinion])
     assert result["v_measure"] >= 0.45
 
 
-def test_mixed_languages_cluster_by_topic(
-    mixed_k7: ThemeAnalysis, sib_mixed: list[LabelledOpinion]
-) -> None:
+def test_mixed_languages_cluster_by_topic(mixed_k7: ThemeAnalysis, sib_mixed: list[LabelledOpinion]) -> None:
     predicted = top_level_labels(mixed_k7, _ids(sib_mixed))
     topic = scores([d.topic for d in sib_mixed], predicted)
     language = scores([d.language for d in sib_mixed], predicted)
@@ -37,9 +35,7 @@ def test_mixed_languages_cluster_by_topic(
     assert language["v_measure"] <= 0.10
 
 
-def test_same_input_same_result(
-    ja_k7: ThemeAnalysis, sib_ja: list[LabelledOpinion], e5: CachedEmbedder
-) -> None:
+def test_same_input_same_result(ja_k7: ThemeAnalysis, sib_ja: list[LabelledOpinion], e5: CachedEmbedder) -> None:
     again = analyze([d.opinion for d in sib_ja], k=7, embedder=e5, seed=0)
     assert encode_analysis(again) == encode_analysis(ja_k7)
 
@@ -99,7 +95,5 @@ def test_result_records_model_params_and_round_trips(mixed_k7: ThemeAnalysis) ->
     assert decode_analysis(encode_analysis(mixed_k7)) == mixed_k7
     as_dict = analysis_to_dict(mixed_k7)
     assert set(as_dict) == {"themes", "model", "params"}
-    assert set(as_dict["themes"][0]) >= {
-        "id", "label", "keywords", "size", "members", "quotes", "children"
-    }
+    assert set(as_dict["themes"][0]) >= {"id", "label", "keywords", "size", "members", "quotes", "children"}
     assert analysis_from_dict(as_dict) == mixed_k7

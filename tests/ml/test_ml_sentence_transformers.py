@@ -23,9 +23,7 @@ def minilm_dir() -> Path:
     return path
 
 
-def test_loads_offline_and_embeds(
-    minilm_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_loads_offline_and_embeds(minilm_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(EMBEDDING_MODEL_ENV, str(minilm_dir))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     embedder = base_embedder()
@@ -42,11 +40,9 @@ def test_loads_offline_and_embeds(
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     assert embedder.name == "model" and embedder.version.startswith("st-")
 
-    texts = [f"{topic} {i}" for topic in ("bus routes", "park toilets", "school lunch")
-             for i in range(6)]
+    texts = [f"{topic} {i}" for topic in ("bus routes", "park toilets", "school lunch") for i in range(6)]
     cached = make_embedder(cache_dir=tmp_path)
-    result = analyze([Opinion(id=str(i), text=t) for i, t in enumerate(texts)], k=3,
-                     embedder=cached)
+    result = analyze([Opinion(id=str(i), text=t) for i, t in enumerate(texts)], k=3, embedder=cached)
     assert len(result.themes) == 3 and result.model.dim == 384
     assert result.model.version == embedder.version
 

@@ -56,9 +56,7 @@ def test_cache_is_keyed_by_model_and_text(counting_embedder) -> None:
     assert counting_embedder.texts_seen == 3
 
 
-def test_disk_cache_compacts_shards_without_losing_entries(
-    counting_embedder, tmp_path: Path
-) -> None:
+def test_disk_cache_compacts_shards_without_losing_entries(counting_embedder, tmp_path: Path) -> None:
     cached = CachedEmbedder(counting_embedder, DiskEmbeddingCache(tmp_path), batch_size=1)
     texts = [f"text {i}" for i in range(40)]
     vectors = cached.embed(texts)
@@ -104,9 +102,7 @@ def test_keywords_japanese_and_english() -> None:
     assert {"公園", "トイレ", "汚い", "清掃"} <= set(terms)
     assert {"toilets", "dirty"} <= set(terms)
     assert "の" not in terms and "the" not in terms and "する" not in terms
-    ranked = class_tfidf(
-        [["公園", "トイレ"], ["公園", "遊具"], ["バス", "本数"], ["バス", "路線"]], [0, 0, 1, 1], 3
-    )
+    ranked = class_tfidf([["公園", "トイレ"], ["公園", "遊具"], ["バス", "本数"], ["バス", "路線"]], [0, 0, 1, 1], 3)
     assert ranked[0][0] == "公園" and ranked[1][0] == "バス"
     assert make_label(["子育て支援", "子育て", "保育園", "待機児童"]) == "子育て支援・保育園・待機児童"
 

@@ -44,8 +44,11 @@ def signup(request: Request[Any, Any, Any], storage: Storage, data: FormData) ->
     if not errors:
         try:
             participant_id = storage.app.sign_up(
-                email=email, display_name=name, password_hash=hash_password(password),
-                role=Role.CITIZEN, attributes=attributes,
+                email=email,
+                display_name=name,
+                password_hash=hash_password(password),
+                role=Role.CITIZEN,
+                attributes=attributes,
             )
         except EmailAlreadyRegistered as e:
             errors["email"] = e.message
@@ -83,8 +86,12 @@ def login(request: Request[Any, Any, Any], storage: Storage, data: FormData) -> 
                 next_url = "/staff"
             return go(request, next_url)
     return page(
-        request, "login.html", status_code=401, error="メールアドレスまたはパスワードが正しくありません。",
-        email=email, next=next_url,
+        request,
+        "login.html",
+        status_code=401,
+        error="メールアドレスまたはパスワードが正しくありません。",
+        email=email,
+        next=next_url,
     )
 
 

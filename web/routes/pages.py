@@ -28,8 +28,13 @@ def home(request: Request[Any, Any, Any], storage: Storage, department: str = ""
     results = storage.catalogue.surveys(results_published=True, limit=6)
     template = "partials/survey_list.html" if request.headers.get("hx-request") else "home.html"
     return page(
-        request, template, surveys=surveys, results=results, departments=storage.catalogue.departments(),
-        department=department, audience=audience,
+        request,
+        template,
+        surveys=surveys,
+        results=results,
+        departments=storage.catalogue.departments(),
+        department=department,
+        audience=audience,
     )
 
 
@@ -55,8 +60,14 @@ def answer(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, d
     except InvalidAnswers as e:
         template = "partials/answer_form.html" if request.headers.get("hx-request") else "survey.html"
         return page(
-            request, template, status_code=422, survey=survey, answered=False, errors=e.field_errors,
-            values=data, message=e.message,
+            request,
+            template,
+            status_code=422,
+            survey=survey,
+            answered=False,
+            errors=e.field_errors,
+            values=data,
+            message=e.message,
         )
     except (AlreadyAnswered, SurveyNotOpen, NotAllowed) as e:
         if isinstance(e, NotAllowed):
@@ -64,8 +75,14 @@ def answer(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, d
         status = 409
         template = "partials/answer_form.html" if request.headers.get("hx-request") else "survey.html"
         return page(
-            request, template, status_code=status, survey=survey, answered=isinstance(e, AlreadyAnswered),
-            errors={}, values={}, message=e.message,
+            request,
+            template,
+            status_code=status,
+            survey=survey,
+            answered=isinstance(e, AlreadyAnswered),
+            errors={},
+            values={},
+            message=e.message,
         )
     return go(request, f"/surveys/{survey_id}/thanks")
 
@@ -98,15 +115,9 @@ def results_page(
     results = storage.results.of(survey)
     if segment not in results.segments:
         segment = "ward"
-    texts = {
-        q.id: storage.results.free_texts(survey.id, q.id, limit=20)
-        for q in results.questions
-        if q.kind == "text"
-    }
+    texts = {q.id: storage.results.free_texts(survey.id, q.id, limit=20) for q in results.questions if q.kind == "text"}
     template = "partials/results_body.html" if request.headers.get("hx-request") else "results.html"
-    return page(
-        request, template, survey=survey, results=results, segment=segment, texts=texts, staff_view=staff_view
-    )
+    return page(request, template, survey=survey, results=results, segment=segment, texts=texts, staff_view=staff_view)
 
 
 @get("/healthz", sync_to_thread=True)

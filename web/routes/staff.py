@@ -28,8 +28,12 @@ def dashboard(request: Request[Any, Any, Any], storage: Storage, department: str
     chosen = department or ""
     surveys = storage.catalogue.surveys(department=chosen or None, limit=500)
     return page(
-        request, "staff/dashboard.html", surveys=surveys, departments=storage.catalogue.departments(),
-        department=chosen, my_department=user.department,
+        request,
+        "staff/dashboard.html",
+        surveys=surveys,
+        departments=storage.catalogue.departments(),
+        department=chosen,
+        my_department=user.department,
     )
 
 
@@ -104,15 +108,15 @@ def add_question(request: Request[Any, Any, Any], storage: Storage, survey_id: U
         except InvalidCommand as e:
             errors = {"form": e.message}
     if errors:
-        return _editor(
-            request, storage, survey_id, status_code=422, question_errors=errors, question_values=data
-        )
+        return _editor(request, storage, survey_id, status_code=422, question_errors=errors, question_values=data)
     storage.projector.catch_up()
     return go(request, f"/staff/surveys/{survey_id}#questions")
 
 
 @post("/surveys/{survey_id:uuid}/questions/{question_id:str}/delete", sync_to_thread=True)
-def remove_question(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, question_id: str) -> Response[Any]:
+def remove_question(
+    request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, question_id: str
+) -> Response[Any]:
     storage.app.remove_question(survey_id, question_id, staff_id=_user(request).id)
     storage.projector.catch_up()
     return go(request, f"/staff/surveys/{survey_id}#questions")
@@ -143,7 +147,9 @@ def publish_results(request: Request[Any, Any, Any], storage: Storage, survey_id
 
 
 @get("/surveys/{survey_id:uuid}/results", sync_to_thread=True)
-def staff_results(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, segment: str = "ward") -> Template:
+def staff_results(
+    request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, segment: str = "ward"
+) -> Template:
     survey = survey_or_404(storage, survey_id)
     return results_page(request, storage, survey, segment, staff_view=True)
 
@@ -162,10 +168,19 @@ def results_csv(storage: Storage, survey_id: UUID) -> Response[bytes]:
             if not q.buckets:
                 writer.writerow([q.id, q.text, segment, col.label, col.respondents, "", "", "", ""])
             for label, count, percent in zip(q.buckets, col.counts, col.percents, strict=True):
-                writer.writerow([
-                    q.id, q.text, segment, col.label, col.respondents, label, count,
-                    "" if percent is None else percent, "" if col.mean is None else col.mean,
-                ])
+                writer.writerow(
+                    [
+                        q.id,
+                        q.text,
+                        segment,
+                        col.label,
+                        col.respondents,
+                        label,
+                        count,
+                        "" if percent is None else percent,
+                        "" if col.mean is None else col.mean,
+                    ]
+                )
     # Excel detects UTF-8 only with a byte-order mark; without it Japanese turns to mojibake.
     body = "\ufeff" + out.getvalue()
     filename = f"kyoso-results-{survey.id}.csv"
@@ -180,8 +195,18 @@ router = Router(
     path="/staff",
     guards=[staff_only],
     route_handlers=[
-        dashboard, new_survey_form, create_survey, edit_survey, revise_details, add_question, remove_question,
-        publish, close, publish_results, staff_results, results_csv,
+        dashboard,
+        new_survey_form,
+        create_survey,
+        edit_survey,
+        revise_details,
+        add_question,
+        remove_question,
+        publish,
+        close,
+        publish_results,
+        staff_results,
+        results_csv,
     ],
 )
 routes = [router]
