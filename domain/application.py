@@ -23,6 +23,7 @@ from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion, check_ans
 from domain.response import Response, response_id
 from domain.serialization import MsgspecMapper
 from domain.survey import MAX_QUESTIONS, Survey, SurveyStatus, check_details
+from domain.themes import AnalysisModel, ThemeAnalysis, ThemeNode
 from domain.values import Attributes, Audience, Role
 
 STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
@@ -243,6 +244,46 @@ class Kyoso(Application[UUID]):
         except RecordConflictError:
             raise AlreadyAnswered() from None
         return response.id
+
+    # Theme analyses
+
+    def record_theme_analysis(
+        self,
+        *,
+        survey_id: UUID,
+        question_id: str,
+        staff_id: UUID,
+        input_ids: list[str],
+        model: AnalysisModel,
+        params: dict[str, Any],
+        seed: int,
+        themes: list[ThemeNode],
+    ) -> UUID:
+        """Records a completed analysis of a survey's free-text answers."""
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.question(question_id)
+        analysis = ThemeAnalysis(
+            survey_id=survey_id,
+            question_id=question_id,
+            requested_by=staff_id,
+            input_ids=input_ids,
+            model=model,
+            params=params,
+            seed=seed,
+            themes=themes,
+        )
+        self.save(analysis)
+        return analysis.id
+
+    def record_theme_view(self, analysis_id: UUID, *, staff_id: UUID) -> None:
+        """Notes that staff looked at an analysis, so auditors know which results informed whom."""
+        self._require_staff(staff_id)
+        analysis = self._get(analysis_id, ThemeAnalysis, "分析結果が見つかりません。")
+        analysis.record_view(staff_id)
+        self.save(analysis)
+
+    def get_theme_analysis(self, analysis_id: UUID) -> ThemeAnalysis:
+        return self._get(analysis_id, ThemeAnalysis, "分析結果が見つかりません。")
 
     def has_answered(self, survey_id: UUID, participant_id: UUID) -> bool:
         return response_id(survey_id, participant_id) in self.repository

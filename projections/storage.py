@@ -21,6 +21,7 @@ from projections.identities import SQLIdentityStore
 from projections.results import Results
 from projections.runner import Projector, ProjectorThread
 from projections.surveys import SurveyProjection
+from projections.themes import ThemeReadModel
 
 
 def event_store_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
@@ -47,6 +48,8 @@ class Storage:
     projector: Projector
     catalogue: Catalogue
     results: Results
+    themes: ThemeReadModel
+    data_dir: Path
     database_url: str | None = None
     _thread: ProjectorThread | None = field(default=None, repr=False)
 
@@ -69,6 +72,8 @@ class Storage:
             projector=projector,
             catalogue=Catalogue(db),
             results=Results(db),
+            themes=ThemeReadModel(db),
+            data_dir=data_dir,
             database_url=database_url,
         )
 

@@ -14,6 +14,7 @@ import msgspec
 from domain.questions import AnyQuestion, MultipleChoice, Number, Scale, SingleChoice
 from domain.response import Response
 from domain.survey import Survey, SurveyStatus
+from domain.themes import ThemeAnalysis
 from projections.database import Cursor
 from projections.segments import segments_of
 
@@ -70,6 +71,8 @@ class SurveyProjection:
             Survey.Closed,
             Survey.ResultsPublished,
             Response.Submitted,
+            ThemeAnalysis.Completed,
+            ThemeAnalysis.Viewed,
         )
     )
 
@@ -78,7 +81,7 @@ class SurveyProjection:
         self._questions: dict[str, dict[str, AnyQuestion]] = {}
 
     def clear(self, cur: Cursor) -> None:
-        for table in ("free_text_answers", "result_cells", "surveys"):
+        for table in ("theme_analyses", "free_text_answers", "result_cells", "surveys"):
             cur.execute(f"DELETE FROM {table}")
         self._questions.clear()
 
@@ -89,6 +92,8 @@ class SurveyProjection:
         for position, event in events:
             if isinstance(event, Response.Submitted):
                 self._fold_response(cur, position, event, cells, responses, texts)
+            elif isinstance(event, ThemeAnalysis.Completed | ThemeAnalysis.Viewed):
+                self._apply_theme_event(cur, event)
             else:
                 self._apply_survey_event(cur, event)
         if cells:
@@ -156,6 +161,29 @@ class SurveyProjection:
                 cell[1] += amount
                 for bucket in buckets:
                     cells[(survey_id, question_id, segment, value, bucket)][0] += 1
+
+    def _apply_theme_event(self, cur: Cursor, event: Any) -> None:
+        if isinstance(event, ThemeAnalysis.Completed):
+            cur.execute(
+                "INSERT INTO theme_analyses (analysis_id, survey_id, question_id, requested_by, completed_at,"
+                " input_count, model, params, seed, themes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(event.originator_id),
+                    str(event.survey_id),
+                    event.question_id,
+                    str(event.requested_by),
+                    event.timestamp.isoformat(),
+                    len(event.input_ids),
+                    _encode(event.model).decode(),
+                    _encode(event.params).decode(),
+                    event.seed,
+                    _encode(event.themes).decode(),
+                ),
+            )
+        else:
+            cur.execute(
+                "UPDATE theme_analyses SET views = views + 1 WHERE analysis_id = ?", (str(event.originator_id),)
+            )
 
     def _questions_of(self, cur: Cursor, survey_id: str) -> dict[str, AnyQuestion]:
         questions = self._questions.get(survey_id)

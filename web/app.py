@@ -23,9 +23,10 @@ from domain.errors import AlreadyAnswered, DomainError, EmailAlreadyRegistered, 
 from projections.storage import Storage
 from web import templating
 from web.auth import current_user
-from web.routes import api, auth_pages, pages, staff
+from web.routes import api, auth_pages, pages, staff, themes
 from web.sessions import DatabaseSessionStore, RotatingSessionConfig
 from web.settings import Settings
+from web.themes import ThemeJobs
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -174,11 +175,12 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
             *pages.routes,
             *auth_pages.routes,
             *staff.routes,
+            *themes.routes,
             api.router,
             create_static_files_router(path="/static", directories=[HERE / "static"], name="static"),
         ],
         dependencies={"storage": Provide(provide_storage, sync_to_thread=False)},
-        state=State({"storage": storage, "settings": settings}),
+        state=State({"storage": storage, "settings": settings, "theme_jobs": ThemeJobs(storage)}),
         stores={"sessions": DatabaseSessionStore(storage.db)},
         middleware=[
             rate_limit.middleware,

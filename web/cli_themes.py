@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -113,3 +115,57 @@ def analyze(
             with output.open("w", encoding="utf-8") as handle:
                 _table(analysis, Console(file=handle, width=160))
     err.print(f"{len(opinions)} 件 → {len(analysis.themes)} テーマ (seed={seed}, model={analysis.model.name})")
+
+
+def _partition(themes: list[Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """What decides a result: which opinions went to which theme and sub-theme."""
+    out = []
+    for theme in themes:
+        out.append((theme.id, tuple(sorted(theme.members))))
+        out.extend((child.id, tuple(sorted(child.members))) for child in theme.children)
+    return out
+
+
+@themes.command(help="Re-run a recorded analysis with its inputs, model, parameters and seed; compare.")
+@click.argument("analysis_id", type=click.UUID)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def rerun(analysis_id: Any, data_dir: Path | None) -> None:
+    from ml import Opinion, make_embedder
+    from ml import analyze as run
+    from web.cli import open_storage, settings_for
+    from web.themes import opinions_for
+
+    storage = open_storage(settings_for(data_dir))
+    try:
+        try:
+            recorded = storage.app.get_theme_analysis(analysis_id)
+        except Exception as e:
+            raise click.ClickException(f"分析 {analysis_id} が見つかりません / not found: {e}") from None
+        embedder = make_embedder(cache_dir=storage.data_dir / "embeddings")
+        if (embedder.name, embedder.version) != (recorded.model.name, recorded.model.version):
+            raise click.ClickException(
+                f"モデルが異なります / model differs: recorded {recorded.model.name} {recorded.model.version}, "
+                f"installed {embedder.name} {embedder.version}"
+            )
+        wanted = set(recorded.input_ids)
+        rows = [r for r in opinions_for(storage, recorded.survey_id, recorded.question_id) if r[0] in wanted]
+        if len(rows) != len(wanted):
+            raise click.ClickException(f"入力の一部が見つかりません / {len(wanted) - len(rows)} inputs missing")
+        result = run(
+            [Opinion(rid, text) for rid, text in rows],
+            k=recorded.params.get("k"),
+            embedder=embedder,
+            seed=recorded.seed,
+        )
+    finally:
+        storage.close()
+    same = _partition(result.themes) == _partition(recorded.themes)
+    labels_same = [t.label for t in result.themes] == [t.label for t in recorded.themes]
+    click.echo(
+        json.dumps(
+            {"analysis_id": str(analysis_id), "identical": same and labels_same, "themes": len(result.themes)},
+            ensure_ascii=False,
+        )
+    )
+    if not (same and labels_same):
+        raise SystemExit(1)

@@ -1,0 +1,130 @@
+"""Staff and auditor pages for opinion themes: start an analysis, follow it, read its themes."""
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Router, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.response import Response, Template
+
+from domain.questions import FreeText
+from projections.storage import Storage
+from web.auth import auditors_only, current_user, staff_only
+from web.forms import one
+from web.routes.common import FormData, go, page, survey_or_404
+from web.themes import ThemeJobs
+
+
+def _text_questions(storage: Storage, survey_id: UUID) -> tuple[Any, list[Any]]:
+    survey = survey_or_404(storage, survey_id)
+    return survey, [q for q in survey.questions if isinstance(q, FreeText)]
+
+
+@get("/surveys/{survey_id:uuid}/themes", sync_to_thread=True)
+def themes_home(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> Template:
+    survey, questions = _text_questions(storage, survey_id)
+    return page(
+        request,
+        "themes/index.html",
+        survey=survey,
+        questions=questions,
+        analyses=storage.themes.analyses(str(survey_id)),
+        errors={},
+        values={},
+    )
+
+
+@post("/surveys/{survey_id:uuid}/themes", sync_to_thread=True)
+def start_analysis(
+    request: Request[Any, Any, Any], storage: Storage, state: State, survey_id: UUID, data: FormData
+) -> Response[Any]:
+    survey, questions = _text_questions(storage, survey_id)
+    errors: dict[str, str] = {}
+    question_id = one(data, "question_id")
+    if question_id not in {q.id for q in questions}:
+        errors["question_id"] = "自由記述の質問を選んでください。"
+    raw_k = one(data, "k").strip()
+    k = None
+    if raw_k:
+        try:
+            k = int(raw_k)
+            if not 1 <= k <= 30:
+                raise ValueError
+        except ValueError:
+            errors["k"] = "テーマ数は1〜30の整数で入力するか、空欄（自動）にしてください。"
+    if errors:
+        return page(
+            request,
+            "themes/index.html",
+            status_code=422,
+            survey=survey,
+            questions=questions,
+            analyses=storage.themes.analyses(str(survey_id)),
+            errors=errors,
+            values=data,
+        )
+    jobs: ThemeJobs = state.theme_jobs
+    job = jobs.start(survey_id, question_id, current_user(request).id, k)  # type: ignore[union-attr]
+    return go(request, f"/staff/themes/jobs/{job.id}")
+
+
+@get("/themes/jobs/{job_id:str}", sync_to_thread=False)
+def job_status(request: Request[Any, Any, Any], state: State, job_id: str) -> Response[Any]:
+    job = state.theme_jobs.get(job_id)
+    if job is None:
+        raise NotFoundException("分析ジョブが見つかりません。")
+    if job.analysis_id is not None and request.headers.get("hx-request"):
+        return Response(content=None, headers={"HX-Redirect": f"/staff/themes/{job.analysis_id}"})
+    template = "themes/job_status.html" if request.headers.get("hx-request") else "themes/job.html"
+    return page(request, template, job=job)
+
+
+def _analysis_page(request: Request[Any, Any, Any], storage: Storage, analysis_id: UUID, audit: bool) -> Template:
+    analysis = storage.themes.analysis(str(analysis_id))
+    if analysis is None:
+        raise NotFoundException("分析結果が見つかりません。")
+    survey = survey_or_404(storage, UUID(analysis.survey_id))
+    question = next((q for q in survey.questions if q.id == analysis.question_id), None)
+    members = [m for t in analysis.themes for m in t.members]
+    return page(
+        request,
+        "themes/analysis.html",
+        analysis=analysis,
+        survey=survey,
+        question=question,
+        breakdown=storage.themes.breakdown(analysis),
+        opinions=storage.themes.opinions(analysis.survey_id, analysis.question_id, members),
+        audit=audit,
+    )
+
+
+@get("/themes/{analysis_id:uuid}", sync_to_thread=True)
+def staff_analysis(request: Request[Any, Any, Any], storage: Storage, analysis_id: UUID) -> Template:
+    response = _analysis_page(request, storage, analysis_id, audit=False)
+    storage.app.record_theme_view(analysis_id, staff_id=current_user(request).id)  # type: ignore[union-attr]
+    return response
+
+
+staff_router = Router(
+    path="/staff",
+    guards=[staff_only],
+    route_handlers=[themes_home, start_analysis, job_status, staff_analysis],
+)
+
+
+@get("/", sync_to_thread=True)
+def audit_home(request: Request[Any, Any, Any], storage: Storage) -> Template:
+    events = storage.app.recorder.select_notifications(
+        start=max(1, (storage.app.recorder.max_notification_id() or 0) - 49), limit=50
+    )
+    return page(request, "audit/index.html", analyses=storage.themes.analyses(limit=200), events=list(reversed(events)))
+
+
+@get("/themes/{analysis_id:uuid}", sync_to_thread=True)
+def audit_analysis(request: Request[Any, Any, Any], storage: Storage, analysis_id: UUID) -> Template:
+    return _analysis_page(request, storage, analysis_id, audit=True)
+
+
+audit_router = Router(path="/audit", guards=[auditors_only], route_handlers=[audit_home, audit_analysis])
+routes = [staff_router, audit_router]

@@ -1,0 +1,118 @@
+"""Running theme analyses for staff: a small background job per request, recorded as an event.
+
+Embedding a few thousand opinions takes a minute on two cores, longer than a request should
+wait, so staff start a job and the page polls for it. The finished analysis is stored as a
+domain event with its inputs, model, parameters and seed, so an auditor can re-run it exactly.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import msgspec
+
+from domain.themes import AnalysisModel, ThemeNode
+from projections.storage import Storage
+
+log = logging.getLogger(__name__)
+
+MIN_OPINIONS = 10
+
+
+@dataclass
+class Job:
+    id: str
+    survey_id: UUID
+    question_id: str
+    started: float = field(default_factory=time.time)
+    done: int = 0
+    total: int = 0
+    analysis_id: UUID | None = None
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.analysis_id is not None or self.error is not None
+
+
+def opinions_for(storage: Storage, survey_id: UUID, question_id: str) -> list[tuple[str, str]]:
+    return [
+        (str(rid), text) for qid, rid, text, *_ in storage.results.free_text_rows(str(survey_id)) if qid == question_id
+    ]
+
+
+def run_analysis(
+    storage: Storage,
+    survey_id: UUID,
+    question_id: str,
+    staff_id: UUID,
+    *,
+    k: int | None = None,
+    seed: int = 0,
+    progress: "callable | None" = None,  # type: ignore[valid-type]
+    input_ids: list[str] | None = None,
+) -> UUID:
+    """Analyses the free-text answers to one question and records the result as an event."""
+    from ml import Opinion, analyze, make_embedder
+
+    rows = opinions_for(storage, survey_id, question_id)
+    if input_ids is not None:
+        wanted = set(input_ids)
+        rows = [r for r in rows if r[0] in wanted]
+    if len(rows) < MIN_OPINIONS:
+        raise ValueError(f"分析には{MIN_OPINIONS}件以上の回答が必要です（現在{len(rows)}件）。")
+    if k is not None and not 1 <= k <= min(30, len(rows)):
+        raise ValueError(f"テーマ数は1〜{min(30, len(rows))}の範囲で指定してください。")
+    embedder = make_embedder(cache_dir=storage.data_dir / "embeddings")
+    result = analyze([Opinion(rid, text) for rid, text in rows], k=k, embedder=embedder, seed=seed, progress=progress)
+    themes = msgspec.convert(msgspec.to_builtins(result.themes), list[ThemeNode])
+    model = AnalysisModel(name=result.model.name, version=result.model.version, dim=result.model.dim)
+    analysis_id = storage.app.record_theme_analysis(
+        survey_id=survey_id,
+        question_id=question_id,
+        staff_id=staff_id,
+        input_ids=[rid for rid, _ in rows],
+        model=model,
+        params=msgspec.to_builtins(result.params),
+        seed=seed,
+        themes=themes,
+    )
+    storage.projector.catch_up()
+    return analysis_id
+
+
+class ThemeJobs:
+    """Analyses in flight, one thread each; at most a couple at once on a two-core server."""
+
+    def __init__(self, storage: Storage, concurrency: int = 1) -> None:
+        self.storage = storage
+        self.jobs: dict[str, Job] = {}
+        self._slots = threading.Semaphore(concurrency)
+
+    def start(self, survey_id: UUID, question_id: str, staff_id: UUID, k: int | None) -> Job:
+        job = Job(id=uuid.uuid4().hex, survey_id=survey_id, question_id=question_id)
+        self.jobs[job.id] = job
+
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+
+        def work() -> None:
+            with self._slots:
+                try:
+                    job.analysis_id = run_analysis(
+                        self.storage, survey_id, question_id, staff_id, k=k, progress=progress
+                    )
+                except ValueError as e:
+                    job.error = str(e)
+                except Exception:
+                    log.exception("theme analysis failed")
+                    job.error = "分析中にエラーが発生しました。"
+
+        threading.Thread(target=work, name=f"themes-{job.id[:8]}", daemon=True).start()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        return self.jobs.get(job_id)
