@@ -1,5 +1,6 @@
 """The Kyoso Application: every command the platform accepts, each recorded as domain events."""
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
@@ -27,6 +28,11 @@ from domain.themes import AnalysisModel, ThemeAnalysis, ThemeNode
 from domain.values import Attributes, Audience, Role
 
 STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
+# How stale a read-only aggregate may be on the submission hot path (see Kyoso._recent): a
+# survey closed by another server process stops taking answers within a second; a participant's
+# new attributes reach responses handled by other processes within half a minute.
+RECENT_SECONDS = {"Survey": 1.0, "Participant": 30.0}
+RECENT_MAX = 100_000
 
 
 def utcnow() -> datetime:
@@ -42,6 +48,7 @@ class Kyoso(Application[UUID]):
         super().__init__(env)
         self.identities = identities
         self._group_commit = GroupCommitter(self.save)
+        self._recent_reads: dict[UUID, tuple[float, Any]] = {}
 
     def construct_mapper(self) -> Mapper[UUID]:
         return MsgspecMapper()
@@ -220,9 +227,8 @@ class Kyoso(Application[UUID]):
         now: datetime | None = None,
     ) -> UUID:
         """Records a participant's answers; exactly one response per participant per survey."""
-        # Read-only here, so the cached aggregates need not be copied.
-        survey = self._get(survey_id, Survey, "アンケートが見つかりません。", copy=False)
-        participant = self._get(participant_id, Participant, "利用者が見つかりません。", copy=False)
+        survey = self._recent(survey_id, Survey, "アンケートが見つかりません。")
+        participant = self._recent(participant_id, Participant, "利用者が見つかりません。")
         if participant.erased:
             raise NotAllowed()
         if not survey.audience.admits(participant.role):
@@ -298,6 +304,28 @@ class Kyoso(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise NotFound(not_found)
         return aggregate
+
+    def _recent(self, aggregate_id: UUID, cls: type, not_found: str) -> Any:
+        """A read-only aggregate at most RECENT_SECONDS[cls] old, for the hot path of submissions.
+
+        Saves made by this process drop their aggregates from here at once; a change made by
+        another server process (closing a survey, new attributes) is seen within that bound.
+        """
+        now = time.monotonic()
+        hit = self._recent_reads.get(aggregate_id)
+        if hit is not None and now - hit[0] < RECENT_SECONDS[cls.__name__]:
+            return hit[1]
+        aggregate = self._get(aggregate_id, cls, not_found, copy=False)
+        if len(self._recent_reads) >= RECENT_MAX:
+            self._recent_reads.clear()
+        self._recent_reads[aggregate_id] = (now, aggregate)
+        return aggregate
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        for recording in recordings:
+            self._recent_reads.pop(recording.domain_event.originator_id, None)
+        return recordings
 
     def _require_staff(self, staff_id: UUID) -> Participant:
         staff = self.get_participant(staff_id)

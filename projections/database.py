@@ -13,11 +13,18 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 Row = tuple[Any, ...]
+# A column for insert_many: its name and its PostgreSQL type (for the arrays it is sent as).
+Column = tuple[str, str]
 
 
 class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "Cursor": ...
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def insert_many(
+        self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]], suffix: str = ""
+    ) -> None:
+        """Inserts many rows in one statement where the engine allows; `suffix` is e.g. ON CONFLICT."""
+
     def fetchall(self) -> list[Row]: ...
     def fetchone(self) -> Row | None: ...
     @property
@@ -54,6 +61,13 @@ class _SQLiteCursor:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cursor.executemany(sql, rows)
+
+    def insert_many(
+        self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]], suffix: str = ""
+    ) -> None:
+        names = ", ".join(name for name, _ in columns)
+        marks = ", ".join("?" for _ in columns)
+        self._cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {suffix}", rows)
 
     def fetchall(self) -> list[Row]:
         return self._cursor.fetchall()
@@ -125,6 +139,15 @@ class _PostgresCursor:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cursor.executemany(_pg(sql), rows)
+
+    def insert_many(
+        self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]], suffix: str = ""
+    ) -> None:
+        # One statement with one array per column: psycopg's executemany pays Python per row.
+        names = ", ".join(name for name, _ in columns)
+        arrays = ", ".join(f"%s::{pgtype}[]" for _, pgtype in columns)
+        values = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in columns]
+        self._cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {suffix}", values)
 
     def fetchall(self) -> list[Row]:
         return self._cursor.fetchall()

@@ -21,6 +21,27 @@ from projections.segments import segments_of
 QUESTIONS = msgspec.json.Decoder(list[AnyQuestion])
 _encode = msgspec.json.encode
 
+CELL_COLUMNS = [
+    ("survey_id", "text"),
+    ("question_id", "text"),
+    ("segment", "text"),
+    ("segment_value", "text"),
+    ("bucket", "text"),
+    ("count", "bigint"),
+    ("sum", "float8"),
+]
+TEXT_COLUMNS = [
+    ("position", "bigint"),
+    ("survey_id", "text"),
+    ("question_id", "text"),
+    ("response_id", "text"),
+    ("text", "text"),
+    ("ward", "text"),
+    ("age_band", "text"),
+    ("has_children", "integer"),
+    ("submitted_at", "text"),
+]
+
 SURVEY_COUNT = "_survey"
 ANSWERED = "_n"
 NUMBER_BINS = 10
@@ -97,14 +118,12 @@ class SurveyProjection:
             else:
                 self._apply_survey_event(cur, event)
         if cells:
-            cur.executemany(
-                "INSERT INTO result_cells"
-                " (survey_id, question_id, segment, segment_value, bucket, count, sum)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (survey_id, question_id, segment, segment_value, bucket)"
-                " DO UPDATE SET count = result_cells.count + excluded.count,"
-                " sum = result_cells.sum + excluded.sum",
-                [(*key, int(c), s) for key, (c, s) in cells.items()],
+            cur.insert_many(
+                "result_cells",
+                CELL_COLUMNS,
+                [(*key, int(c), t) for key, (c, t) in cells.items()],
+                "ON CONFLICT (survey_id, question_id, segment, segment_value, bucket)"
+                " DO UPDATE SET count = result_cells.count + excluded.count, sum = result_cells.sum + excluded.sum",
             )
         if responses:
             cur.executemany(
@@ -112,12 +131,7 @@ class SurveyProjection:
                 [(n, sid) for sid, n in responses.items()],
             )
         if texts:
-            cur.executemany(
-                "INSERT INTO free_text_answers (position, survey_id, question_id, response_id,"
-                " text, ward, age_band, has_children, submitted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                texts,
-            )
+            cur.insert_many("free_text_answers", TEXT_COLUMNS, texts)
 
     def _fold_response(
         self,

@@ -116,7 +116,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def server_process(data_dir: Path, database_url: str | None) -> Iterator[int]:
+def server_process(data_dir: Path, database_url: str | None, workers: int = 1) -> Iterator[int]:
     port = free_port()
     env = {
         **os.environ,
@@ -142,6 +142,8 @@ def server_process(data_dir: Path, database_url: str | None) -> Iterator[int]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(workers),
         ],
         env=env,
     )
@@ -218,7 +220,8 @@ def bench_write(kind: str, quick: bool) -> None:
             )
         storage.close()
         baseline = bare_recorder_saves_per_second(data_dir, url, 3 if quick else 5)
-        with server_process(data_dir, url) as port:
+        workers = int(os.environ.get("KYOSO_BENCH_WORKERS", "1"))
+        with server_process(data_dir, url, workers) as port:
             token = csrf_token(port)
             requests = []
             for survey_id, questions in survey_ids:
@@ -239,7 +242,7 @@ def bench_write(kind: str, quick: bool) -> None:
         accepted = codes.get(201, 0)
         if accepted != len(timed):
             note(f"write.{kind}: unexpected status codes {codes}")
-        emit(f"write.{kind}", accepted / elapsed, "responses/s", baseline, clients=connections, requests=len(timed))
+        emit(f"write.{kind}", accepted / elapsed, "responses/s", baseline, clients=connections, requests=len(timed), workers=workers)
 
 
 # --- rebuild and results scaling ---------------------------------------------------------------
