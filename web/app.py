@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -173,7 +173,8 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     return Litestar(
         route_handlers=[
             *pages.routes,
-            *auth_pages.routes,
+            # Only sign-in and sign-up are rate limited, so other requests skip the middleware.
+            Router(path="/", route_handlers=auth_pages.routes, middleware=[rate_limit.middleware]),
             *staff.routes,
             *themes.routes,
             api.router,
@@ -183,7 +184,6 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         state=State({"storage": storage, "settings": settings, "theme_jobs": ThemeJobs(storage)}),
         stores={"sessions": DatabaseSessionStore(storage.db)},
         middleware=[
-            rate_limit.middleware,
             session_config.middleware,
         ],
         csrf_config=csrf,

@@ -117,6 +117,7 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(data_dir: Path, database_url: str | None, workers: int = 1) -> Iterator[int]:
+    """The deployment layout under test: with several web workers, projections run in their own process."""
     port = free_port()
     env = {
         **os.environ,
@@ -126,6 +127,10 @@ def server_process(data_dir: Path, database_url: str | None, workers: int = 1) -
     }
     if database_url:
         env["KYOSO_DATABASE_URL"] = database_url
+    helpers = []
+    if workers > 1:
+        env["KYOSO_PROJECT_IN_PROCESS"] = "0"
+        helpers.append(subprocess.Popen([sys.executable, "-m", "web.cli", "projections", "run"], env=env))
     # KYOSO_BENCH_WRAP lets a profiler wrap the server, e.g. "py-spy record -o prof.svg --".
     wrap = os.environ.get("KYOSO_BENCH_WRAP", "").split()
     proc = subprocess.Popen(
@@ -159,8 +164,22 @@ def server_process(data_dir: Path, database_url: str | None, workers: int = 1) -
             raise RuntimeError("the benchmark server did not start")
         yield port
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        for p in (proc, *helpers):
+            p.terminate()
+            p.wait(timeout=30)
+
+
+def projection_lag(data_dir: Path, database_url: str | None, timeout: float = 60) -> float:
+    """Seconds until the read models have caught up with the last event written."""
+    started = time.perf_counter()
+    storage = Storage.open(data_dir, database_url)
+    try:
+        last = storage.app.recorder.max_notification_id() or 0
+        while storage.projector.position() < last - 50 and time.perf_counter() - started < timeout:
+            time.sleep(0.05)
+    finally:
+        storage.close()
+    return time.perf_counter() - started
 
 
 def csrf_token(port: int) -> str:
@@ -220,7 +239,7 @@ def bench_write(kind: str, quick: bool) -> None:
             )
         storage.close()
         baseline = bare_recorder_saves_per_second(data_dir, url, 3 if quick else 5)
-        workers = int(os.environ.get("KYOSO_BENCH_WORKERS", "1"))
+        workers = int(os.environ.get("KYOSO_BENCH_WORKERS", "1" if kind == "sqlite" else "2"))
         with server_process(data_dir, url, workers) as port:
             token = csrf_token(port)
             requests = []
@@ -239,10 +258,20 @@ def bench_write(kind: str, quick: bool) -> None:
             started = time.perf_counter()
             codes = asyncio.run(fire(port, timed, connections))
             elapsed = time.perf_counter() - started
+            lag = projection_lag(data_dir, url)
         accepted = codes.get(201, 0)
         if accepted != len(timed):
             note(f"write.{kind}: unexpected status codes {codes}")
-        emit(f"write.{kind}", accepted / elapsed, "responses/s", baseline, clients=connections, requests=len(timed), workers=workers)
+        emit(
+            f"write.{kind}",
+            accepted / elapsed,
+            "responses/s",
+            baseline,
+            clients=connections,
+            requests=len(timed),
+            workers=workers,
+            projection_lag_s=round(lag, 2),
+        )
 
 
 # --- rebuild and results scaling ---------------------------------------------------------------

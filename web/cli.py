@@ -184,3 +184,7 @@ _register_optional_commands()
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

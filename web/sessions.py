@@ -105,7 +105,15 @@ class DatabaseSessionStore(Store):
         return int(row[0] - time.time())
 
 
+_LOADED = "kyoso.loaded_session"
+
+
 class RotatingSessionBackend(ServerSideSessionBackend):
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope[_LOADED] = dict(data)  # type: ignore[literal-required]
+        return data
+
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         scope: Any = connection.scope
         if scope.get(ROTATE):
@@ -121,6 +129,8 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         has_cookie = bool(connection.cookies.get(self.config.key))
         if not scope_session and not has_cookie:
             return  # An anonymous visitor: no session row, no cookie, nothing to write.
+        if has_cookie and not scope.get(ROTATE) and scope_session == scope.get(_LOADED):
+            return  # Unchanged (most requests): no re-serialising, no write, no new cookie header.
         if not scope_session:
             scope_session = Empty  # Logged out: drop the row and expire the cookie.
         if scope.get(ROTATE) and (old := connection.cookies.get(self.config.key)):
