@@ -25,6 +25,9 @@ class Cursor(Protocol):
     ) -> None:
         """Inserts many rows in one statement where the engine allows; `suffix` is e.g. ON CONFLICT."""
 
+    def append_rows(self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> None:
+        """Appends rows that cannot conflict, by the engine's fastest path (COPY on PostgreSQL)."""
+
     def fetchall(self) -> list[Row]: ...
     def fetchone(self) -> Row | None: ...
     @property
@@ -68,6 +71,9 @@ class _SQLiteCursor:
         names = ", ".join(name for name, _ in columns)
         marks = ", ".join("?" for _ in columns)
         self._cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {suffix}", rows)
+
+    def append_rows(self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> None:
+        self.insert_many(table, columns, rows)
 
     def fetchall(self) -> list[Row]:
         return self._cursor.fetchall()
@@ -148,6 +154,12 @@ class _PostgresCursor:
         arrays = ", ".join(f"%s::{pgtype}[]" for _, pgtype in columns)
         values = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in columns]
         self._cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {suffix}", values)
+
+    def append_rows(self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> None:
+        names = ", ".join(name for name, _ in columns)
+        with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def fetchall(self) -> list[Row]:
         return self._cursor.fetchall()

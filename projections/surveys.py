@@ -8,6 +8,7 @@ in-memory deltas first and written with one upsert per distinct cell.
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
@@ -15,6 +16,7 @@ from domain.questions import AnyQuestion, MultipleChoice, Number, Scale, SingleC
 from domain.response import Response
 from domain.survey import Survey, SurveyStatus
 from domain.themes import ThemeAnalysis
+from domain.values import Attributes
 from projections.database import Cursor
 from projections.segments import segments_of
 
@@ -56,22 +58,68 @@ def number_bins(question: Number) -> list[tuple[float, float]]:
     return [(lo + i * width, lo + (i + 1) * width) for i in range(NUMBER_BINS)]
 
 
-def number_bucket(question: Number, value: float) -> str:
+def number_bin(question: Number, value: float) -> int:
     lo, hi = question.minimum, question.maximum
     if question.integer and hi - lo < 2 * NUMBER_BINS:
-        return f"b{int(value - lo)}"
+        return int(value - lo)
     width = (hi - lo) / NUMBER_BINS or 1
-    return f"b{min(NUMBER_BINS - 1, int((value - lo) / width))}"
+    return min(NUMBER_BINS - 1, int((value - lo) / width))
 
 
-def buckets_of(question: AnyQuestion, value: Any) -> list[str]:
-    if isinstance(question, MultipleChoice):
-        return [str(i) for i in value]
-    if isinstance(question, SingleChoice | Scale):
-        return [str(value)]
-    if isinstance(question, Number):
-        return [number_bucket(question, value)]
-    return []
+# How each kind of question is folded: the plan holds its cell keys, built once per survey.
+CHOICE, SCALE, NUMBER, TEXT = 1, 2, 3, 4
+
+
+def fold_plan(question: AnyQuestion) -> tuple[int, list[tuple[str, str]], AnyQuestion]:
+    """(kind, keys, question): keys[0] counts answers; the rest are the distribution's buckets."""
+    qid = question.id
+    if isinstance(question, SingleChoice | MultipleChoice):
+        buckets = [str(i) for i in range(len(question.options))]
+        kind = CHOICE
+    elif isinstance(question, Scale):
+        buckets = [str(v) for v in range(1, 6)]
+        kind = SCALE
+    elif isinstance(question, Number):
+        buckets = [f"b{i}" for i in range(len(number_bins(question)))]
+        kind = NUMBER
+    else:
+        buckets, kind = [], TEXT
+    return kind, [(qid, ANSWERED)] + [(qid, b) for b in buckets], question
+
+
+SURVEY_KEY = (SURVEY_COUNT, ANSWERED)
+
+
+class Fold:
+    """Counts of one survey's responses from one combination of attributes, within a batch."""
+
+    __slots__ = ("counts", "sums")
+
+    def __init__(self) -> None:
+        self.counts: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.sums: defaultdict[str, float] = defaultdict(float)
+
+
+def _expand(
+    combos: dict[tuple[UUID, Attributes], Fold],
+) -> tuple[dict[tuple[str, str, str, str, str], list[Any]], dict[str, int]]:
+    cells: dict[tuple[str, str, str, str, str], list[Any]] = {}
+    responses: dict[str, int] = defaultdict(int)
+    for (survey_uuid, attributes), fold in combos.items():
+        survey_id = str(survey_uuid)
+        segments = segments_of(attributes)
+        responses[survey_id] += fold.counts.get(SURVEY_KEY, 0)
+        for (question_id, bucket), n in fold.counts.items():
+            total = fold.sums.get(question_id, 0.0) if bucket == ANSWERED else 0.0
+            for segment, value in segments:
+                key = (survey_id, question_id, segment, value, bucket)
+                cell = cells.get(key)
+                if cell is None:
+                    cells[key] = [n, total]
+                else:
+                    cell[0] += n
+                    cell[1] += total
+    return cells, responses
 
 
 def _topic(cls: type) -> str:
@@ -99,29 +147,31 @@ class SurveyProjection:
 
     def __init__(self) -> None:
         # Questions cannot change once a survey is published, and responses only come after.
-        self._questions: dict[str, dict[str, AnyQuestion]] = {}
+        self._plans: dict[UUID, dict[str, tuple[int, list[tuple[str, str]], AnyQuestion]]] = {}
 
     def clear(self, cur: Cursor) -> None:
         for table in ("theme_analyses", "free_text_answers", "result_cells", "surveys"):
             cur.execute(f"DELETE FROM {table}")
-        self._questions.clear()
+        self._plans.clear()
 
     def project(self, cur: Cursor, events: Sequence[tuple[int, Any]]) -> None:
-        cells: dict[tuple[str, str, str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
-        responses: dict[str, int] = defaultdict(int)
+        # Responses are first folded into counts per (survey, attributes); those are expanded
+        # into the four segments once per distinct combination rather than once per response.
+        combos: dict[tuple[UUID, Attributes], Fold] = {}
         texts: list[tuple[Any, ...]] = []
         for position, event in events:
-            if isinstance(event, Response.Submitted):
-                self._fold_response(cur, position, event, cells, responses, texts)
+            if type(event) is Response.Submitted:
+                self._fold_response(cur, position, event, combos, texts)
             elif isinstance(event, ThemeAnalysis.Completed | ThemeAnalysis.Viewed):
                 self._apply_theme_event(cur, event)
             else:
                 self._apply_survey_event(cur, event)
+        cells, responses = _expand(combos)
         if cells:
             cur.insert_many(
                 "result_cells",
                 CELL_COLUMNS,
-                [(*key, int(c), t) for key, (c, t) in cells.items()],
+                [(*key, c, t) for key, (c, t) in cells.items()],
                 "ON CONFLICT (survey_id, question_id, segment, segment_value, bucket)"
                 " DO UPDATE SET count = result_cells.count + excluded.count, sum = result_cells.sum + excluded.sum",
             )
@@ -131,33 +181,47 @@ class SurveyProjection:
                 [(n, sid) for sid, n in responses.items()],
             )
         if texts:
-            cur.insert_many("free_text_answers", TEXT_COLUMNS, texts)
+            cur.append_rows("free_text_answers", TEXT_COLUMNS, texts)
 
     def _fold_response(
         self,
         cur: Cursor,
         position: int,
         event: Response.Submitted,
-        cells: dict[tuple[str, str, str, str, str], list[float]],
-        responses: dict[str, int],
+        combos: dict[tuple[UUID, Attributes], "Fold"],
         texts: list[tuple[Any, ...]],
     ) -> None:
-        survey_id = str(event.survey_id)
-        questions = self._questions_of(cur, survey_id)
-        segments = segments_of(event.attributes)
-        responses[survey_id] += 1
-        for segment, value in segments:
-            cells[(survey_id, SURVEY_COUNT, segment, value, ANSWERED)][0] += 1
-        attributes = event.attributes
+        survey_id = event.survey_id
+        plans = self._plans_of(cur, survey_id)
+        fold = combos.get((survey_id, event.attributes))
+        if fold is None:
+            fold = combos[(survey_id, event.attributes)] = Fold()
+        counts = fold.counts
+        counts[SURVEY_KEY] += 1
         for question_id, answer in event.answers.items():
-            question = questions.get(question_id)
-            if question is None or answer is None:
+            plan = plans.get(question_id)
+            if plan is None or answer is None:
                 continue
-            if isinstance(answer, str):
+            kind, keys, question = plan
+            counts[keys[0]] += 1
+            if kind == CHOICE:
+                if type(answer) is list:
+                    for index in answer:
+                        counts[keys[index + 1]] += 1
+                else:
+                    counts[keys[answer + 1]] += 1  # type: ignore[operator]
+            elif kind == SCALE:
+                counts[keys[answer]] += 1  # type: ignore[index]
+                fold.sums[question_id] += answer  # type: ignore[operator]
+            elif kind == NUMBER:
+                counts[keys[number_bin(question, answer) + 1]] += 1  # type: ignore[arg-type]
+                fold.sums[question_id] += answer  # type: ignore[operator]
+            else:
+                attributes = event.attributes
                 texts.append(
                     (
                         position,
-                        survey_id,
+                        str(survey_id),
                         question_id,
                         str(event.originator_id),
                         answer,
@@ -167,14 +231,6 @@ class SurveyProjection:
                         event.timestamp.isoformat(),
                     )
                 )
-            amount = float(answer) if isinstance(question, Scale | Number) else 0.0
-            buckets = buckets_of(question, answer)
-            for segment, value in segments:
-                cell = cells[(survey_id, question_id, segment, value, ANSWERED)]
-                cell[0] += 1
-                cell[1] += amount
-                for bucket in buckets:
-                    cells[(survey_id, question_id, segment, value, bucket)][0] += 1
 
     def _apply_theme_event(self, cur: Cursor, event: Any) -> None:
         if isinstance(event, ThemeAnalysis.Completed):
@@ -199,13 +255,13 @@ class SurveyProjection:
                 "UPDATE theme_analyses SET views = views + 1 WHERE analysis_id = ?", (str(event.originator_id),)
             )
 
-    def _questions_of(self, cur: Cursor, survey_id: str) -> dict[str, AnyQuestion]:
-        questions = self._questions.get(survey_id)
-        if questions is None:
-            row = cur.execute("SELECT questions FROM surveys WHERE survey_id = ?", (survey_id,)).fetchone()
-            questions = {q.id: q for q in QUESTIONS.decode(row[0])} if row else {}
-            self._questions[survey_id] = questions
-        return questions
+    def _plans_of(self, cur: Cursor, survey_id: UUID) -> dict[str, tuple[int, list[tuple[str, str]], AnyQuestion]]:
+        plans = self._plans.get(survey_id)
+        if plans is None:
+            row = cur.execute("SELECT questions FROM surveys WHERE survey_id = ?", (str(survey_id),)).fetchone()
+            plans = {q.id: fold_plan(q) for q in QUESTIONS.decode(row[0])} if row else {}
+            self._plans[survey_id] = plans
+        return plans
 
     def _apply_survey_event(self, cur: Cursor, event: Any) -> None:
         survey_id = str(event.originator_id)
@@ -243,7 +299,7 @@ class SurveyProjection:
                 ),
             )
         elif isinstance(event, Survey.QuestionAdded | Survey.QuestionRevised | Survey.QuestionRemoved):
-            self._questions.pop(survey_id, None)
+            self._plans.pop(event.originator_id, None)
             row = cur.execute("SELECT questions FROM surveys WHERE survey_id = ?", (survey_id,)).fetchone()
             questions = QUESTIONS.decode(row[0]) if row else []
             if isinstance(event, Survey.QuestionAdded):
