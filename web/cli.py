@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from domain.values import Role
 from web.settings import Settings
 
 console = Console(stderr=True)
@@ -169,6 +170,60 @@ def bench(only: tuple[str, ...], quick: bool) -> None:
     from web.bench import run_benchmarks
 
     run_benchmarks(only=only, quick=quick)
+
+
+@cli.group(help="Accounts: add staff, auditors and businesses; erase a person's identity.")
+def users() -> None:
+    pass
+
+
+@users.command("add", help="Create an account (staff need a department).")
+@data_dir_option
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="staff", show_default=True)
+@click.option("--department", default=None)
+@click.password_option()
+def add_user(
+    data_dir: Path | None, email: str, display_name: str, role: str, department: str | None, password: str
+) -> None:
+    from domain.errors import EmailAlreadyRegistered
+    from web.passwords import hash_password, password_problem
+
+    if problem := password_problem(password):
+        raise click.ClickException(problem)
+    if role in ("staff", "admin") and not department:
+        raise click.ClickException("職員には --department が必要です。")
+    storage = open_storage(settings_for(data_dir))
+    try:
+        participant_id = storage.app.sign_up(
+            email=email,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            role=Role(role),
+            department=department,
+        )
+    except EmailAlreadyRegistered as e:
+        raise click.ClickException(e.message) from None
+    finally:
+        storage.close()
+    console.print(f"created {role} {participant_id}")
+
+
+@users.command("erase", help="Delete a person's identity; their answers stay, pseudonymous.")
+@data_dir_option
+@click.option("--email", required=True)
+@click.confirmation_option(prompt="Erase this person's e-mail, name and password for good?")
+def erase_user(data_dir: Path | None, email: str) -> None:
+    storage = open_storage(settings_for(data_dir))
+    try:
+        identity = storage.identities.find_by_email(email)
+        if identity is None:
+            raise click.ClickException("そのメールアドレスの利用者はいません。")
+        storage.app.erase_participant(identity.participant_id)
+    finally:
+        storage.close()
+    console.print(f"erased {identity.participant_id}")
 
 
 def _register_optional_commands() -> None:
