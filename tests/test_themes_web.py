@@ -82,3 +82,35 @@ def test_too_few_opinions_give_a_clear_message(client: Client, world: World, sto
             return
         time.sleep(0.2)
     raise AssertionError("no error shown")
+
+
+def test_auditors_rebuild_results_at_a_past_moment(client: Client, world: World, storage: Storage) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from projections.replay import state_at
+
+    early = world.citizens(5)
+    for person in early:
+        storage.app.submit_response(world.survey, person, world.valid_answers())
+    moment = datetime.now(UTC)
+    time.sleep(0.01)
+    for person in world.citizens(3):
+        storage.app.submit_response(world.survey, person, world.valid_answers())
+    storage.projector.catch_up()
+    past = state_at(storage.app, moment)
+    survey = past.catalogue.survey(str(world.survey))
+    assert survey is not None and survey.response_count == 5
+    assert past.results.of(survey).respondents == 5
+    past.close()
+    before_drafting = state_at(storage.app, moment - timedelta(days=1))
+    assert before_drafting.catalogue.survey(str(world.survey)) is None
+    before_drafting.close()
+
+    storage.app.sign_up(email="audit@example.jp", display_name="監査", password_hash=PASSWORD_HASH, role=Role.AUDITOR)
+    client.login("audit@example.jp")
+    at = moment.astimezone().isoformat()
+    page = client.get(f"/audit/surveys/{world.survey}", params={"at": at})
+    assert page.status_code == 200 and 'data-testid="respondents-at">5<' in page.text
+    assert client.get(f"/audit/surveys/{world.survey}", params={"at": "yesterday"}).status_code == 422
+    client.login("citizen@example.jp")
+    assert client.get(f"/audit/surveys/{world.survey}").status_code == 403

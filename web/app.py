@@ -23,7 +23,7 @@ from domain.errors import AlreadyAnswered, DomainError, EmailAlreadyRegistered, 
 from projections.storage import Storage
 from web import templating
 from web.auth import current_user
-from web.routes import api, auth_pages, pages, staff, themes
+from web.routes import api, audit, auth_pages, pages, staff, themes
 from web.sessions import DatabaseSessionStore, RotatingSessionConfig
 from web.settings import Settings
 from web.themes import ThemeJobs
@@ -177,6 +177,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
             Router(path="/", route_handlers=auth_pages.routes, middleware=[rate_limit.middleware]),
             *staff.routes,
             *themes.routes,
+            *audit.routes,
             api.router,
             create_static_files_router(path="/static", directories=[HERE / "static"], name="static"),
         ],

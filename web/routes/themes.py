@@ -10,7 +10,7 @@ from litestar.response import Response, Template
 
 from domain.questions import FreeText
 from projections.storage import Storage
-from web.auth import auditors_only, current_user, staff_only
+from web.auth import current_user, staff_only
 from web.forms import one
 from web.routes.common import FormData, go, page, survey_or_404
 from web.themes import ThemeJobs
@@ -80,7 +80,7 @@ def job_status(request: Request[Any, Any, Any], state: State, job_id: str) -> Re
     return page(request, template, job=job)
 
 
-def _analysis_page(request: Request[Any, Any, Any], storage: Storage, analysis_id: UUID, audit: bool) -> Template:
+def analysis_page(request: Request[Any, Any, Any], storage: Storage, analysis_id: UUID, audit: bool) -> Template:
     analysis = storage.themes.analysis(str(analysis_id))
     if analysis is None:
         raise NotFoundException("分析結果が見つかりません。")
@@ -101,7 +101,7 @@ def _analysis_page(request: Request[Any, Any, Any], storage: Storage, analysis_i
 
 @get("/themes/{analysis_id:uuid}", sync_to_thread=True)
 def staff_analysis(request: Request[Any, Any, Any], storage: Storage, analysis_id: UUID) -> Template:
-    response = _analysis_page(request, storage, analysis_id, audit=False)
+    response = analysis_page(request, storage, analysis_id, audit=False)
     storage.app.record_theme_view(analysis_id, staff_id=current_user(request).id)  # type: ignore[union-attr]
     return response
 
@@ -113,18 +113,4 @@ staff_router = Router(
 )
 
 
-@get("/", sync_to_thread=True)
-def audit_home(request: Request[Any, Any, Any], storage: Storage) -> Template:
-    events = storage.app.recorder.select_notifications(
-        start=max(1, (storage.app.recorder.max_notification_id() or 0) - 49), limit=50
-    )
-    return page(request, "audit/index.html", analyses=storage.themes.analyses(limit=200), events=list(reversed(events)))
-
-
-@get("/themes/{analysis_id:uuid}", sync_to_thread=True)
-def audit_analysis(request: Request[Any, Any, Any], storage: Storage, analysis_id: UUID) -> Template:
-    return _analysis_page(request, storage, analysis_id, audit=True)
-
-
-audit_router = Router(path="/audit", guards=[auditors_only], route_handlers=[audit_home, audit_analysis])
-routes = [staff_router, audit_router]
+routes = [staff_router]

@@ -1,0 +1,71 @@
+"""Auditors' pages: recorded theme analyses, the latest events, and results replayed at any past moment."""
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Router, get
+from litestar.response import Template
+
+from projections.storage import Storage
+from web.auth import auditors_only
+from web.routes.common import page, survey_or_404
+from web.routes.themes import analysis_page
+
+JST = timezone(timedelta(hours=9))
+
+
+@get("/", sync_to_thread=True)
+def audit_home(request: Request[Any, Any, Any], storage: Storage) -> Template:
+    events = storage.app.recorder.select_notifications(
+        start=max(1, (storage.app.recorder.max_notification_id() or 0) - 49), limit=50
+    )
+    return page(
+        request,
+        "audit/index.html",
+        analyses=storage.themes.analyses(limit=200),
+        events=list(reversed(events)),
+        surveys=storage.catalogue.surveys(limit=500),
+    )
+
+
+@get("/themes/{analysis_id:uuid}", sync_to_thread=True)
+def audit_analysis(request: Request[Any, Any, Any], storage: Storage, analysis_id: UUID) -> Template:
+    return analysis_page(request, storage, analysis_id, audit=True)
+
+
+@get("/surveys/{survey_id:uuid}", sync_to_thread=True)
+def audit_survey_at(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, at: str = "") -> Template:
+    """A survey's results as they stood at a past moment, replayed from the events."""
+    from projections.replay import state_at
+
+    survey_now = survey_or_404(storage, survey_id)
+    moment, error = None, None
+    if at:
+        try:
+            moment = datetime.fromisoformat(at)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=JST)
+        except ValueError:
+            error = "日時はYYYY-MM-DDTHH:MMの形式で入力してください。"
+    context: dict[str, Any] = {"survey": survey_now, "at": at, "error": error, "past": None}
+    if moment is not None:
+        past = state_at(storage.app, moment)
+        try:
+            survey = past.catalogue.survey(str(survey_id))
+            context["past"] = {
+                "survey": survey,
+                "results": past.results.of(survey) if survey else None,
+                "events": past.events,
+                "at": moment.isoformat(),
+            }
+        finally:
+            past.close()
+    return page(request, "audit/survey_at.html", status_code=422 if error else 200, **context)
+
+
+audit_router = Router(
+    path="/audit", guards=[auditors_only], route_handlers=[audit_home, audit_analysis, audit_survey_at]
+)
+
+routes = [audit_router]
