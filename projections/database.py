@@ -54,10 +54,24 @@ class Database:
         pass
 
 
-class _SQLiteCursor:
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+class _DriverCursor:
+    """What both engines' cursors share: fetching and the row count come from the driver as is."""
+
+    def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
 
+    def fetchall(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> Row | None:
+        return self._cursor.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class _SQLiteCursor(_DriverCursor):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "_SQLiteCursor":
         self._cursor.execute(sql, params)
         return self
@@ -74,16 +88,6 @@ class _SQLiteCursor:
 
     def append_rows(self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> None:
         self.insert_many(table, columns, rows)
-
-    def fetchall(self) -> list[Row]:
-        return self._cursor.fetchall()
-
-    def fetchone(self) -> Row | None:
-        return self._cursor.fetchone()
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
 
 
 class SQLiteDatabase(Database):
@@ -135,10 +139,7 @@ class SQLiteDatabase(Database):
         self._local = threading.local()
 
 
-class _PostgresCursor:
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
+class _PostgresCursor(_DriverCursor):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "_PostgresCursor":
         self._cursor.execute(_pg(sql), params or None)
         return self
@@ -160,16 +161,6 @@ class _PostgresCursor:
         with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-
-    def fetchall(self) -> list[Row]:
-        return self._cursor.fetchall()
-
-    def fetchone(self) -> Row | None:
-        return self._cursor.fetchone()
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
 
 
 _pg_cache: dict[str, str] = {}

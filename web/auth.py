@@ -1,5 +1,6 @@
 """Who is asking: the signed-in participant from the session, and the guards on routes."""
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -47,22 +48,17 @@ def session_data(user: User) -> dict[str, Any]:
     return {SESSION_KEY: msgspec.to_builtins(user)}
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if current_user(connection) is None:
-        raise NotAuthorizedException("ログインしてください。")
+def _guard(allowed: Callable[[User], bool], refusal: str) -> Callable[..., None]:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = current_user(connection)
+        if user is None:
+            raise NotAuthorizedException("ログインしてください。")
+        if not allowed(user):
+            raise PermissionDeniedException(refusal)
+
+    return guard
 
 
-def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    user = current_user(connection)
-    if user is None:
-        raise NotAuthorizedException("ログインしてください。")
-    if not user.is_staff:
-        raise PermissionDeniedException("職員のみが利用できます。")
-
-
-def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    user = current_user(connection)
-    if user is None:
-        raise NotAuthorizedException("ログインしてください。")
-    if not user.is_auditor:
-        raise PermissionDeniedException("監査担当のみが利用できます。")
+signed_in = _guard(lambda user: True, "")
+staff_only = _guard(lambda user: user.is_staff, "職員のみが利用できます。")
+auditors_only = _guard(lambda user: user.is_auditor, "監査担当のみが利用できます。")
