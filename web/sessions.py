@@ -92,6 +92,9 @@ class DatabaseSessionStore(Store):
             cur.execute("DELETE FROM web_sessions")
 
     async def delete_expired(self) -> None:
+        self.purge_expired()
+
+    def purge_expired(self) -> None:
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM web_sessions WHERE expires_at < ?", (time.time(),))
 

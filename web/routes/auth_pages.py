@@ -62,6 +62,8 @@ def signup(request: Request[Any, Any, Any], storage: Storage, data: FormData) ->
 def _sign_in(request: Request[Any, Any, Any], user: User) -> None:
     rotate_session(request)
     request.set_session(session_data(user))
+    # Signing in is rare enough to sweep out expired sessions on the way.
+    request.app.stores.get("sessions").purge_expired()  # type: ignore[attr-defined]
 
 
 @get("/login", sync_to_thread=False)
