@@ -5,6 +5,7 @@ import time
 from domain.values import AgeBand, Role, Ward
 from projections.storage import Storage
 from tests.conftest import PASSWORD_HASH, Client, World
+from web.themes import ThemeJobs
 
 OPINIONS = [
     "保育園の空きが少なく復職が不安です。",
@@ -49,6 +50,8 @@ def test_staff_analyse_free_text_into_recorded_themes(client: Client, world: Wor
     assert bad.status_code == 422 and "1〜30" in bad.text
     started = client.submit(f"/staff/surveys/{world.survey}/themes", {"question_id": world.q_text, "k": "3"})
     assert started.status_code == 303
+    job_id = started.headers["location"].rsplit("/", 1)[1]
+    assert ThemeJobs(storage).get(job_id) is not None  # any other web worker can report on it
     analysis_url = wait_for(client, started.headers["location"])
     page = client.get(analysis_url)
     assert page.status_code == 200 and "意見のテーマ" in page.text and "<svg" in page.text

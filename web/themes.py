@@ -9,7 +9,8 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 import msgspec
@@ -25,12 +26,11 @@ MIN_OPINIONS = 10
 @dataclass
 class Job:
     id: str
-    survey_id: UUID
+    survey_id: str
     question_id: str
-    started: float = field(default_factory=time.time)
     done: int = 0
     total: int = 0
-    analysis_id: UUID | None = None
+    analysis_id: str | None = None
     error: str | None = None
 
     @property
@@ -85,34 +85,48 @@ def run_analysis(
 
 
 class ThemeJobs:
-    """Analyses in flight, one thread each; at most a couple at once on a two-core server."""
+    """Analyses in flight, one thread each, their progress kept in the database so that any
+    web worker can answer the page that polls for it; at most `concurrency` run at once here."""
 
     def __init__(self, storage: Storage, concurrency: int = 1) -> None:
         self.storage = storage
-        self.jobs: dict[str, Job] = {}
         self._slots = threading.Semaphore(concurrency)
 
     def start(self, survey_id: UUID, question_id: str, staff_id: UUID, k: int | None) -> Job:
-        job = Job(id=uuid.uuid4().hex, survey_id=survey_id, question_id=question_id)
-        self.jobs[job.id] = job
+        job = Job(id=uuid.uuid4().hex, survey_id=str(survey_id), question_id=question_id)
+        with self.storage.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO theme_jobs (job_id, survey_id, question_id, started_at) VALUES (?, ?, ?, ?)",
+                (job.id, job.survey_id, question_id, datetime.now(UTC).isoformat()),
+            )
+        last_report = [0.0]
 
         def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
+            if time.monotonic() - last_report[0] > 0.5 or done == total:
+                last_report[0] = time.monotonic()
+                self._update(job.id, "done = ?, total = ?", (done, total))
 
         def work() -> None:
             with self._slots:
                 try:
-                    job.analysis_id = run_analysis(
-                        self.storage, survey_id, question_id, staff_id, k=k, progress=progress
-                    )
+                    analysis_id = run_analysis(self.storage, survey_id, question_id, staff_id, k=k, progress=progress)
+                    self._update(job.id, "analysis_id = ?", (str(analysis_id),))
                 except ValueError as e:
-                    job.error = str(e)
+                    self._update(job.id, "error = ?", (str(e),))
                 except Exception:
                     log.exception("theme analysis failed")
-                    job.error = "分析中にエラーが発生しました。"
+                    self._update(job.id, "error = ?", ("分析中にエラーが発生しました。",))
 
         threading.Thread(target=work, name=f"themes-{job.id[:8]}", daemon=True).start()
         return job
 
+    def _update(self, job_id: str, assignments: str, params: tuple[object, ...]) -> None:
+        with self.storage.db.transaction() as cur:
+            cur.execute(f"UPDATE theme_jobs SET {assignments} WHERE job_id = ?", (*params, job_id))
+
     def get(self, job_id: str) -> Job | None:
-        return self.jobs.get(job_id)
+        row = self.storage.db.query_one(
+            "SELECT job_id, survey_id, question_id, done, total, analysis_id, error FROM theme_jobs WHERE job_id = ?",
+            (job_id,),
+        )
+        return Job(*row) if row else None

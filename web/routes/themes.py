@@ -69,7 +69,7 @@ def start_analysis(
     return go(request, f"/staff/themes/jobs/{job.id}")
 
 
-@get("/themes/jobs/{job_id:str}", sync_to_thread=False)
+@get("/themes/jobs/{job_id:str}", sync_to_thread=True)
 def job_status(request: Request[Any, Any, Any], state: State, job_id: str) -> Response[Any]:
     job = state.theme_jobs.get(job_id)
     if job is None:
