@@ -47,7 +47,8 @@ class Kyoso(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, identities: IdentityStore | None = None) -> None:
         super().__init__(env)
         self.identities = identities
-        self._group_commit = GroupCommitter(self.save)
+        # New responses need no snapshots or aggregate caching, only the event store's atomic put.
+        self._group_commit = GroupCommitter(lambda *events: self.events.put(list(events)))
         self._recent_reads: dict[UUID, tuple[float, Any]] = {}
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -238,7 +239,7 @@ class Kyoso(Application[UUID]):
         normalised, errors = check_answers(survey.questions, dict(answers))
         if errors:
             raise InvalidAnswers(field_errors=errors)
-        response = Response(
+        submitted = Response.submitted(
             survey_id=survey_id,
             participant_id=participant_id,
             role=participant.role,
@@ -246,10 +247,10 @@ class Kyoso(Application[UUID]):
             answers=normalised,
         )
         try:
-            self._group_commit.save(response.collect_events())
+            self._group_commit.save([submitted])
         except RecordConflictError:
             raise AlreadyAnswered() from None
-        return response.id
+        return submitted.originator_id
 
     # Theme analyses
 
