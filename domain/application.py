@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -228,6 +229,40 @@ class Kyoso(Application[UUID]):
         now: datetime | None = None,
     ) -> UUID:
         """Records a participant's answers; exactly one response per participant per survey."""
+        return self.record_response(self.check_response(survey_id, participant_id, answers, now=now)).result()
+
+    def record_response(self, submitted: Response.Submitted) -> Future[UUID]:
+        """Saves a checked response with the next group commit, without waiting for it.
+
+        The future gives the response id, or raises AlreadyAnswered. Async callers await it
+        instead of parking a thread on it.
+        """
+        outcome: Future[UUID] = Future()
+
+        def settle(saved: Future[None]) -> None:
+            error = saved.exception()
+            if error is None:
+                outcome.set_result(submitted.originator_id)
+            elif isinstance(error, RecordConflictError):
+                outcome.set_exception(AlreadyAnswered())
+            else:
+                outcome.set_exception(error)
+
+        self._group_commit.submit([submitted]).add_done_callback(settle)
+        return outcome
+
+    def check_response(
+        self,
+        survey_id: UUID,
+        participant_id: UUID,
+        answers: Mapping[str, AnswerValue],
+        *,
+        now: datetime | None = None,
+    ) -> Response.Submitted:
+        """Checks a participant's answers against the survey; the event to record, or a DomainError.
+
+        Reads recently loaded aggregates, so it rarely touches the database.
+        """
         survey = self._recent(survey_id, Survey, "アンケートが見つかりません。")
         participant = self._recent(participant_id, Participant, "利用者が見つかりません。")
         if participant.erased:
@@ -239,18 +274,13 @@ class Kyoso(Application[UUID]):
         normalised, errors = check_answers(survey.questions, dict(answers))
         if errors:
             raise InvalidAnswers(field_errors=errors)
-        submitted = Response.submitted(
+        return Response.submitted(
             survey_id=survey_id,
             participant_id=participant_id,
             role=participant.role,
             attributes=participant.attributes,
             answers=normalised,
         )
-        try:
-            self._group_commit.save([submitted])
-        except RecordConflictError:
-            raise AlreadyAnswered() from None
-        return submitted.originator_id
 
     # Theme analyses
 

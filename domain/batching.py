@@ -29,10 +29,14 @@ class GroupCommitter:
 
     def save(self, events: Sequence[Any]) -> None:
         """Saves the events atomically, together with whatever else is waiting; blocks until done."""
+        self.submit(events).result()
+
+    def submit(self, events: Sequence[Any]) -> Future[None]:
+        """Queues the events for the next group commit; the future settles when they are saved."""
         self._ensure_started()
         future: Future[None] = Future()
         self._queue.put((events, future))
-        future.result()
+        return future
 
     def close(self) -> None:
         if self._started:

@@ -1,5 +1,6 @@
 """The JSON API, `/api/v1`: msgspec structs in and out, documented at /schema/openapi.json."""
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -70,7 +71,6 @@ def get_survey(request: Request[Any, Any, Any], storage: Storage, survey_id: UUI
 
 @post(
     "/surveys/{survey_id:uuid}/responses",
-    sync_to_thread=True,
     status_code=HTTP_201_CREATED,
     summary="回答を送信する（1人1回）",
     description="201: recorded. 409: already answered or not open. 422: invalid answers, with field_errors.",
@@ -79,13 +79,16 @@ def get_survey(request: Request[Any, Any, Any], storage: Storage, survey_id: UUI
         422: ResponseSpec(data_container=Problem, description="invalid answers; field_errors by question id"),
     },
 )
-def submit_response(
+async def submit_response(
     request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, data: ResponseIn
 ) -> ResponseCreated:
     user = current_user(request)
     if user is None:
         raise NotAuthorizedException("ログインしてください。")
-    response_id = storage.app.submit_response(survey_id, user.id, data.answers)
+    # The check runs here on the event loop: it reads cached aggregates (a database read only
+    # on a miss), and the save is awaited rather than holding a worker thread for the commit.
+    submitted = storage.app.check_response(survey_id, user.id, data.answers)
+    response_id = await asyncio.wrap_future(storage.app.record_response(submitted))
     return ResponseCreated(response_id=str(response_id), survey_id=str(survey_id))
 
 
