@@ -6,9 +6,11 @@ exactly once. eventsourcing's own ProjectionRunner commits per event and needs L
 this one is engine-neutral and costs one transaction per few thousand events.
 """
 
+import gc
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from eventsourcing.application import Application
@@ -32,6 +34,19 @@ class Projection(Protocol):
 
     def clear(self, cur: Cursor) -> None:
         """Deletes every row this projection owns, for a rebuild from zero."""
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A batch allocates many short-lived objects and no cycles; the cyclic collector running
+    over and over during it costs more than the projection itself, so it waits until the end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class PositionMoved(Exception):
@@ -80,7 +95,8 @@ class Projector:
                 if not notifications:
                     return applied
                 try:
-                    self._apply(start, notifications)
+                    with _gc_paused():
+                        self._apply(start, notifications)
                 except PositionMoved:
                     log.info("projection %s: position moved under us; retrying", self.projection.name)
                     continue
@@ -112,7 +128,7 @@ class Projector:
 
 
 class ProjectorThread:
-    """Keeps a projector caught up in the background; `poke()` after a write wakes it at once."""
+    """Keeps a projector caught up in the background, a batch every `interval` seconds at most."""
 
     def __init__(self, projector: Projector, interval: float = 0.5) -> None:
         self.projector = projector
@@ -124,9 +140,6 @@ class ProjectorThread:
     def start(self) -> "ProjectorThread":
         self._thread.start()
         return self
-
-    def poke(self) -> None:
-        self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()

@@ -87,10 +87,6 @@ class Storage:
             self.projector.catch_up()
             self._thread = ProjectorThread(self.projector, interval).start()
 
-    def poke(self) -> None:
-        if self._thread is not None:
-            self._thread.poke()
-
     def close(self) -> None:
         if self._thread is not None:
             self._thread.stop()

@@ -40,13 +40,6 @@ def safe_next(url: str | None, default: str = "/") -> str:
     return url
 
 
-def parse_id(raw: str) -> UUID:
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFoundException("アンケートが見つかりません。") from None
-
-
 def survey_or_404(storage: Storage, survey_id: UUID) -> SurveyDetail:
     survey = storage.catalogue.survey(str(survey_id))
     if survey is None:
