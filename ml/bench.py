@@ -34,9 +34,7 @@ _CLOSINGS_JA = (
 _CLOSINGS_EN = ("", " I think so.", " Please consider this.", " Thank you.", " Just my view.")
 
 
-def synthesise(
-    base: list[Opinion], vectors: np.ndarray, n: int, seed: int = 0
-) -> tuple[list[Opinion], np.ndarray]:
+def synthesise(base: list[Opinion], vectors: np.ndarray, n: int, seed: int = 0) -> tuple[list[Opinion], np.ndarray]:
     """``n`` distinct opinions and their vectors, derived from ``base`` as described above."""
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(base), n)

@@ -151,9 +151,7 @@ class CachedEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embed_with_progress(texts)
 
-    def embed_with_progress(
-        self, texts: list[str], progress: ProgressCallback | None = None
-    ) -> np.ndarray:
+    def embed_with_progress(self, texts: list[str], progress: ProgressCallback | None = None) -> np.ndarray:
         keys = [text_key(t) for t in texts]
         found = self.cache.get_many(self.model_key, keys)
         missing: dict[bytes, str] = {}
@@ -167,9 +165,7 @@ class CachedEmbedder:
         miss_keys, miss_texts = list(missing), list(missing.values())
         for start in range(0, len(miss_texts), self.batch_size):
             batch_keys = miss_keys[start : start + self.batch_size]
-            vectors = embed_in_batches(
-                self.inner, miss_texts[start : start + self.batch_size], self.batch_size
-            )
+            vectors = embed_in_batches(self.inner, miss_texts[start : start + self.batch_size], self.batch_size)
             self.cache.put_many(self.model_key, batch_keys, vectors)
             new.update(zip(batch_keys, vectors, strict=True))
             if progress is not None:

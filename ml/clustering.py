@@ -59,9 +59,7 @@ def reduce(vectors: np.ndarray, dim: int, seed: int) -> np.ndarray:
     return l2_normalise(reduced)
 
 
-def _spectral_basis(
-    points: np.ndarray, components: int, settings: ClusterSettings, seed: int
-) -> np.ndarray:
+def _spectral_basis(points: np.ndarray, components: int, settings: ClusterSettings, seed: int) -> np.ndarray:
     """Leading eigenvectors of the normalised kNN affinity D^-1/2 A D^-1/2 (Ng-Jordan-Weiss).
 
     Our own eigsh call with a loose tolerance is ~10x faster than sklearn's spectral_embedding

@@ -47,9 +47,7 @@ def _decode(raw: bytes, path: Path) -> str:
     )
 
 
-def read_opinions_csv(
-    path: str | Path, text_column: str, id_column: str | None = None
-) -> list[Opinion]:
+def read_opinions_csv(path: str | Path, text_column: str, id_column: str | None = None) -> list[Opinion]:
     """Opinions from a CSV with a header row; blank texts are skipped.
 
     Ids come from ``id_column`` if given, else the 1-based data row number (header excluded), so
@@ -64,9 +62,7 @@ def read_opinions_csv(
         ) from exc
     text = _decode(raw, path)
     if not text.strip():
-        raise OpinionInputError(
-            f"ファイルが空です: {path}\nThe file is empty: {path}"
-        )
+        raise OpinionInputError(f"ファイルが空です: {path}\nThe file is empty: {path}")
     first_line = text.split("\n", 1)[0]
     # Tab-separated exports (Excel "Unicode text", TSV) are accepted as well.
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
@@ -74,9 +70,7 @@ def read_opinions_csv(
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
-        raise OpinionInputError(
-            f"CSV として読み込めません: {path}\nNot a valid CSV file: {path} ({exc})"
-        ) from exc
+        raise OpinionInputError(f"CSV として読み込めません: {path}\nNot a valid CSV file: {path} ({exc})") from exc
     columns = {name: i for i, name in reversed(list(enumerate(header)))}
     available = ", ".join(repr(h) for h in header)
     for wanted in (text_column, id_column):
@@ -112,12 +106,9 @@ def read_opinions_csv(
             seen_ids.add(opinion_id)
             opinions.append(Opinion(id=opinion_id, text=value))
     except csv.Error as exc:
-        raise OpinionInputError(
-            f"CSV として読み込めません: {path}\nNot a valid CSV file: {path} ({exc})"
-        ) from exc
+        raise OpinionInputError(f"CSV として読み込めません: {path}\nNot a valid CSV file: {path} ({exc})") from exc
     if not opinions:
         raise OpinionInputError(
-            f"列 {text_column!r} に意見が1件もありません: {path}\n"
-            f"No non-empty rows in column {text_column!r}: {path}"
+            f"列 {text_column!r} に意見が1件もありません: {path}\nNo non-empty rows in column {text_column!r}: {path}"
         )
     return opinions

@@ -130,9 +130,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model_dir: str | Path, prefix: str = "", batch_size: int = 32) -> None:
         self._path = Path(model_dir).expanduser().resolve()
-        if not (self._path / "config.json").is_file() and not (
-            self._path / "modules.json"
-        ).is_file():
+        if not (self._path / "config.json").is_file() and not (self._path / "modules.json").is_file():
             raise FileNotFoundError(
                 f"埋め込みモデルのディレクトリが見つかりません / "
                 f"not a sentence-transformers model directory: {self._path}"
@@ -161,18 +159,14 @@ class SentenceTransformerEmbedder:
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(
-                str(self._path), device="cpu", local_files_only=True
-            )
+            self._model = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
         return self._model
 
     @property
     def dim(self) -> int:
         if self._dim is None:
             model = self._load()
-            get_dim = getattr(model, "get_embedding_dimension", None) or (
-                model.get_sentence_embedding_dimension
-            )
+            get_dim = getattr(model, "get_embedding_dimension", None) or (model.get_sentence_embedding_dimension)
             self._dim = int(get_dim())
         return self._dim
 

@@ -68,9 +68,7 @@ def _tokenizer() -> Any:
 
     # Mode C keeps compounds such as 子育て支援 whole, which reads better as a label; loading only
     # the fields we use makes tokenisation noticeably faster.
-    return Dictionary(dict="core").tokenizer(
-        mode=SplitMode.C, fields={"pos", "dictionary_form"}
-    )
+    return Dictionary(dict="core").tokenizer(mode=SplitMode.C, fields={"pos", "dictionary_form"})
 
 
 def _japanese_terms(text: str) -> list[str]:
@@ -101,9 +99,7 @@ def terms_of(text: str) -> list[str]:
     return terms + _latin_terms(text)
 
 
-def class_tfidf(
-    term_lists: Sequence[Sequence[str]], labels: Sequence[int], top_n: int
-) -> dict[int, list[str]]:
+def class_tfidf(term_lists: Sequence[Sequence[str]], labels: Sequence[int], top_n: int) -> dict[int, list[str]]:
     """Top terms per class by class-based TF-IDF (as in BERTopic).
 
     Counts are per opinion (a word repeated in one opinion counts once) so one long rant cannot
@@ -136,13 +132,27 @@ def class_tfidf(
     return result
 
 
-def make_label(keywords: Sequence[str], max_terms: int = 3) -> str:
-    """A short label such as 「公園・トイレ・清掃」, skipping terms contained in a better one."""
-    chosen: list[str] = []
+def make_label(keywords: Sequence[str], max_terms: int = 3, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A short label such as 「公園・トイレ・清掃」, skipping terms contained in a better one.
+
+    Sibling themes can share their top terms; a label already `taken` is made distinct by the
+    next distinctive keyword, or failing that by a number, so staff never see two alike.
+    """
+    distinct: list[str] = []
     for word in keywords:
-        if any(word in other or other in word for other in chosen):
-            continue
-        chosen.append(word)
-        if len(chosen) == max_terms:
-            break
-    return "・".join(chosen) if chosen else "（ラベルなし）"
+        if not any(word in other or other in word for other in distinct):
+            distinct.append(word)
+    if not distinct:
+        label = "（ラベルなし）"
+    else:
+        label = "・".join(distinct[:max_terms])
+        for extra in distinct[max_terms:]:
+            if label not in taken:
+                break
+            label = "・".join([*distinct[: max_terms - 1], extra])
+    number = 2
+    base = label
+    while label in taken:
+        label = f"{base}（{number}）"
+        number += 1
+    return label

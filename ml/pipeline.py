@@ -14,7 +14,7 @@ from ml.keywords import class_tfidf, has_japanese, make_label, terms_of
 from ml.quotes import mmr_select
 from ml.types import AnalysisParams, ModelInfo, Opinion, Quote, Theme, ThemeAnalysis
 
-ALGORITHM_VERSION = "kyoso-themes-1 (lang-center, pca, spectral-knn, c-tf-idf, mmr)"
+ALGORITHM_VERSION = "kyoso-themes-2 (lang-center, pca, spectral-knn, c-tf-idf, mmr, distinct-labels)"
 TOP_K_RANGE = range(2, 13)
 CHILD_K_RANGE = range(2, 7)
 # Themes smaller than this are not split further; they get one child holding all members so
@@ -24,9 +24,7 @@ QUOTES_PER_THEME = 3
 KEYWORDS_PER_THEME = 10
 
 
-def _embed(
-    embedder: Embedder, texts: list[str], progress: ProgressCallback | None
-) -> np.ndarray:
+def _embed(embedder: Embedder, texts: list[str], progress: ProgressCallback | None) -> np.ndarray:
     if isinstance(embedder, CachedEmbedder):
         return embedder.embed_with_progress(texts, progress)
     return embed_in_batches(embedder, texts, progress=progress)
@@ -46,6 +44,7 @@ def _build_themes(
     children: list[list[Theme]],
 ) -> list[Theme]:
     themes: list[Theme] = []
+    taken: set[str] = set()
     texts = [o.text for o in opinions]
     for number, idx in enumerate(member_idx):
         words = keywords.get(number, [])
@@ -53,7 +52,7 @@ def _build_themes(
         themes.append(
             Theme(
                 id=f"{prefix}{number + 1}",
-                label=make_label(words),
+                label=_take(taken, make_label(words, taken=taken)),
                 keywords=words,
                 size=len(idx),
                 members=[opinions[i].id for i in idx],
@@ -62,6 +61,11 @@ def _build_themes(
             )
         )
     return themes
+
+
+def _take(taken: set[str], label: str) -> str:
+    taken.add(label)
+    return label
 
 
 def analyze(
@@ -119,13 +123,9 @@ def analyze(
             sub_keywords = {0: top_keywords.get(number, [])}
         else:
             # Keywords that set a sub-theme apart from its siblings, not from the whole set.
-            sub_keywords = class_tfidf(
-                [term_lists[i] for i in idx], sub_labels.tolist(), KEYWORDS_PER_THEME
-            )
+            sub_keywords = class_tfidf([term_lists[i] for i in idx], sub_labels.tolist(), KEYWORDS_PER_THEME)
         sub_members = [idx[sub_labels == c] for c in range(sub_k)]
-        all_children.append(
-            _build_themes(f"t{number + 1}.", sub_members, sub_keywords, opinions, vectors, [])
-        )
+        all_children.append(_build_themes(f"t{number + 1}.", sub_members, sub_keywords, opinions, vectors, []))
 
     themes = _build_themes("t", top_members, top_keywords, opinions, vectors, all_children)
     params = AnalysisParams(
