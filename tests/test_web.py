@@ -244,3 +244,15 @@ def test_login_and_signup_are_rate_limited(client: Client, settings: object, pat
     with Client(app=app, base_url="http://testserver.local") as limited:
         codes = [limited.submit(path, {"email": "x@example.jp", "password": "x"}).status_code for _ in range(5)]
     assert codes[-1] == 429 and limit
+
+
+def test_home_shows_each_person_the_surveys_meant_for_them(client: Client, world: World, storage: Storage) -> None:
+    app = storage.app
+    engagement = app.draft_survey(staff_id=world.staff, title="職員エンゲージメント調査", audience="staff")  # type: ignore[arg-type]
+    app.add_question(engagement, staff_id=world.staff, kind="scale", text="やりがい")
+    app.publish_survey(engagement, staff_id=world.staff)
+    storage.projector.catch_up()
+    assert "職員エンゲージメント調査" not in client.get("/").text
+    assert "職員エンゲージメント調査" in client.get("/?audience=all").text
+    client.login("staff@example.jp")
+    assert "職員エンゲージメント調査" in client.get("/").text

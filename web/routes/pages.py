@@ -9,7 +9,7 @@ from litestar.response import Response, Template
 
 from domain.errors import AlreadyAnswered, InvalidAnswers, NotAllowed, SurveyNotOpen
 from domain.survey import SurveyStatus
-from domain.values import Audience
+from domain.values import Audience, Role
 from projections.storage import Storage
 from web.auth import current_user
 from web.forms import answers_from_form
@@ -18,10 +18,16 @@ from web.routes.common import FormData, go, may_see_results, page, survey_or_404
 
 @get("/", sync_to_thread=True)
 def home(request: Request[Any, Any, Any], storage: Storage, department: str = "", audience: str = "") -> Template:
+    if not audience:
+        # By default each person sees the surveys meant for them; "all" shows every audience.
+        user = current_user(request)
+        audience = {Role.STAFF: "all", Role.ADMIN: "all", Role.AUDITOR: "all", Role.BUSINESS: "businesses"}.get(
+            user.role if user else Role.CITIZEN, "citizens"
+        )
     try:
-        chosen_audience = Audience(audience) if audience else None
+        chosen_audience = None if audience == "all" else Audience(audience)
     except ValueError:
-        chosen_audience = None
+        chosen_audience, audience = None, "all"
     surveys = storage.catalogue.surveys(
         statuses=(SurveyStatus.PUBLISHED,), audience=chosen_audience, department=department or None
     )
