@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, RecordConflictError
 
@@ -373,8 +374,6 @@ class Kyoso(Application[UUID]):
 
     @staticmethod
     def _make_question(kind: str, question_id: str, fields: Mapping[str, Any]) -> AnyQuestion:
-        import msgspec
-
         cls = QUESTION_KINDS.get(kind)
         if cls is None:
             raise InvalidCommand("質問の種類が正しくありません。")

@@ -6,7 +6,12 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Router, get, post
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -50,7 +55,7 @@ def list_surveys(
 ) -> list[SurveySummary]:
     statuses = VISIBLE.get(status)
     if statuses is None:
-        raise NotFoundException(f"unknown status {status!r}; use published, closed or all")
+        raise ValidationException(f"unknown status {status!r}; use published, closed or all")
     return storage.catalogue.surveys(
         statuses=statuses, department=department, limit=max(1, min(limit, 500)), offset=max(0, offset)
     )
