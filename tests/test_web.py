@@ -256,3 +256,22 @@ def test_home_shows_each_person_the_surveys_meant_for_them(client: Client, world
     assert "職員エンゲージメント調査" in client.get("/?audience=all").text
     client.login("staff@example.jp")
     assert "職員エンゲージメント調査" in client.get("/").text
+
+
+def test_staff_edit_a_draft_question_in_place(client: Client, world: World, storage: Storage) -> None:
+    client.login("staff@example.jp")
+    created = client.submit("/staff/surveys", {"title": "下書き", "audience": "citizens"})
+    url = created.headers["location"]
+    client.submit(f"{url}/questions", {"kind": "single", "text": "公園に行きますか", "options": "はい\nいいえ"})
+    editor = client.get(url)
+    assert 'id="e-q1-text"' in editor.text and "公園に行きますか" in editor.text
+    fixed = client.submit(
+        f"{url}/questions/q1",
+        {"kind": "single", "text": "公園によく行きますか", "options": "はい\nいいえ\n時々", "required": "on"},
+    )
+    assert fixed.status_code == 303
+    survey = storage.catalogue.survey(url.rsplit("/", 1)[1])
+    assert survey is not None and survey.questions[0].text == "公園によく行きますか"
+    assert survey.questions[0].options == ("はい", "いいえ", "時々")
+    broken = client.submit(f"{url}/questions/q1", {"kind": "single", "text": "x", "options": "ひとつ"})
+    assert broken.status_code == 422 and "2つ以上" in broken.text

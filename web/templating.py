@@ -15,6 +15,21 @@ def kind_of(question: Any) -> str:
     return question.__struct_config__.tag
 
 
+def question_form_values(question: Any) -> dict[str, Any]:
+    """A question as the staff editor's form fields, to edit it in place."""
+    values: dict[str, Any] = {"kind": kind_of(question), "text": question.text, "help": question.help}
+    if question.required:
+        values["required"] = "on"
+    for name in ("max_choices", "low_label", "high_label", "minimum", "maximum", "unit", "max_length"):
+        value = getattr(question, name, None)
+        if value is not None:
+            values[name] = f"{value:g}" if isinstance(value, float) else value
+    if hasattr(question, "options"):
+        values["options"] = "\n".join(question.options)
+    values["integer"] = "on" if getattr(question, "integer", True) else ""
+    return values
+
+
 def stacked_rows(columns: list[Any]) -> list[tuple[str, list[float | None], Any]]:
     return [(c.label, c.percents, c.respondents) for c in columns]
 
@@ -39,6 +54,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
         stacked_chart=charts.stacked_chart,
         kind_of=kind_of,
         stacked_rows=stacked_rows,
+        question_form_values=question_form_values,
     )
     env.filters["date"] = lambda value: (value or "")[:10].replace("-", "/")
     env.filters["status_label"] = lambda value: SurveyStatus(value).label

@@ -113,6 +113,24 @@ def add_question(request: Request[Any, Any, Any], storage: Storage, survey_id: U
     return go(request, f"/staff/surveys/{survey_id}#questions")
 
 
+@post("/surveys/{survey_id:uuid}/questions/{question_id:str}", sync_to_thread=True)
+def revise_question(
+    request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, question_id: str, data: FormData
+) -> Response[Any]:
+    errors: dict[str, str] = {}
+    kind, fields = question_fields(data, errors)
+    if not errors:
+        try:
+            storage.app.revise_question(survey_id, question_id, staff_id=_user(request).id, kind=kind, **fields)
+        except InvalidCommand as e:
+            errors = {"form": e.message}
+    if errors:
+        message = "質問を保存できませんでした: " + " ".join(errors.values())
+        return _editor(request, storage, survey_id, status_code=422, message=message)
+    storage.projector.catch_up()
+    return go(request, f"/staff/surveys/{survey_id}#questions")
+
+
 @post("/surveys/{survey_id:uuid}/questions/{question_id:str}/delete", sync_to_thread=True)
 def remove_question(
     request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, question_id: str
@@ -201,6 +219,7 @@ router = Router(
         edit_survey,
         revise_details,
         add_question,
+        revise_question,
         remove_question,
         publish,
         close,
