@@ -69,6 +69,50 @@ def _n(x: float) -> str:
     return str(int(x)) if x == int(x) else f"{x:.1f}"
 
 
+def complement(cells: list[Shown], total_shown: bool) -> list[int]:
+    """Secondary suppression for one line of cells that add up to a shown total.
+
+    With a single hidden cell, the total minus the others would give it away, so the smallest
+    shown cell is hidden too. Returns the positions it hid.
+    """
+    hidden = [i for i, c in enumerate(cells) if c == SUPPRESSED]
+    shown_at = [i for i, c in enumerate(cells) if c != SUPPRESSED]
+    if not total_shown or len(hidden) != 1 or not shown_at:
+        return []
+    smallest = min(shown_at, key=lambda i: cells[i])  # type: ignore[arg-type, return-value]
+    cells[smallest] = SUPPRESSED
+    return [smallest]
+
+
+def protect(overall: Column, breakdowns: dict[str, list[Column]], *, partitioned: bool) -> None:
+    """Hides what could be worked out by subtraction, until nothing more can be.
+
+    Segment values add up to the whole (every respondent has exactly one ward, age band and
+    family status, "unknown" included), and for single choice, scale and number questions the
+    buckets add up to the respondents of a column.
+    """
+    changed = True
+    while changed:
+        changed = False
+        columns_of_all = [overall, *(c for cs in breakdowns.values() for c in cs)]
+        if partitioned:
+            for column in columns_of_all:
+                for i in complement(column.counts, isinstance(column.respondents, int)):
+                    column.percents[i] = None
+                    changed = True
+        for columns in breakdowns.values():
+            respondents = [c.respondents for c in columns]
+            for i in complement(respondents, isinstance(overall.respondents, int)):
+                columns[i].respondents = SUPPRESSED
+                changed = True
+            for bucket, total in enumerate(overall.counts):
+                line = [c.counts[bucket] for c in columns]
+                for i in complement(line, isinstance(total, int)):
+                    columns[i].counts[bucket] = SUPPRESSED
+                    columns[i].percents[bucket] = None
+                    changed = True
+
+
 class Results:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -98,6 +142,7 @@ class Results:
                     )
                 breakdowns[segment] = columns
             overall = breakdowns.pop("all")[0]
+            protect(overall, breakdowns, partitioned=not isinstance(question, MultipleChoice | FreeText))
             text_count = None
             if isinstance(question, FreeText):
                 text_count = overall.respondents

@@ -7,6 +7,7 @@ import msgspec
 
 from domain.themes import AnalysisModel, ThemeNode
 from projections.database import Database
+from projections.results import complement
 from projections.segments import SEGMENT_VALUES, SEGMENTS, UNKNOWN, shown
 
 _THEMES = msgspec.json.Decoder(list[ThemeNode])
@@ -104,12 +105,15 @@ class ThemeReadModel:
                 if values:
                     for counter, value in zip(counts, values, strict=True):
                         counter[value] += 1
-            result[theme.id] = {
-                segment: [
+            result[theme.id] = {}
+            for segment, counter in zip(segments, counts, strict=True):
+                row = [
                     SegmentCount(value, label, shown(counter.get(value, 0)))
                     for value, label in SEGMENT_VALUES[segment].items()
                     if counter.get(value, 0) or value != UNKNOWN
                 ]
-                for segment, counter in zip(segments, counts, strict=True)
-            }
+                cells: list[int | str] = [c.count for c in row]
+                for i in complement(cells, True):  # the theme's size is shown
+                    row[i].count = cells[i]
+                result[theme.id][segment] = row
         return result
