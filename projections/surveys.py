@@ -93,9 +93,16 @@ SURVEY_KEY = (SURVEY_COUNT, ANSWERED)
 class Fold:
     """Counts of one survey's responses from one combination of attributes, within a batch."""
 
-    __slots__ = ("counts", "sums")
+    __slots__ = ("columns", "counts", "sums", "survey")
 
-    def __init__(self) -> None:
+    def __init__(self, survey_id: UUID, attributes: Attributes) -> None:
+        self.survey = str(survey_id)
+        # The attributes as free_text_answers stores them: ward, age band, children (0/1).
+        self.columns = (
+            attributes.ward.value if attributes.ward else None,
+            attributes.age_band.value if attributes.age_band else None,
+            None if attributes.has_children is None else int(attributes.has_children),
+        )
         self.counts: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.sums: defaultdict[str, float] = defaultdict(float)
 
@@ -195,7 +202,7 @@ class SurveyProjection:
         plans = self._plans_of(cur, survey_id)
         fold = combos.get((survey_id, event.attributes))
         if fold is None:
-            fold = combos[(survey_id, event.attributes)] = Fold()
+            fold = combos[(survey_id, event.attributes)] = Fold(survey_id, event.attributes)
         counts = fold.counts
         counts[SURVEY_KEY] += 1
         for question_id, answer in event.answers.items():
@@ -217,17 +224,14 @@ class SurveyProjection:
                 counts[keys[number_bin(question, answer) + 1]] += 1  # type: ignore[arg-type]
                 fold.sums[question_id] += answer  # type: ignore[operator]
             else:
-                attributes = event.attributes
                 texts.append(
                     (
                         position,
-                        str(survey_id),
+                        fold.survey,
                         question_id,
                         str(event.originator_id),
                         answer,
-                        attributes.ward.value if attributes.ward else None,
-                        attributes.age_band.value if attributes.age_band else None,
-                        None if attributes.has_children is None else int(attributes.has_children),
+                        *fold.columns,
                         event.timestamp.isoformat(),
                     )
                 )
