@@ -60,7 +60,3 @@ class SQLIdentityStore:
     def erase(self, participant_id: UUID) -> None:
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM identities WHERE participant_id = ?", (str(participant_id),))
-
-    def count(self) -> int:
-        row = self.db.query_one("SELECT COUNT(*) FROM identities")
-        return int(row[0]) if row else 0

@@ -213,10 +213,9 @@ class Results:
         params.append(limit)
         return [FreeTextAnswer(t, s) for t, s in self.db.query(sql, params)]
 
-    def free_text_rows(self, survey_id: str) -> list[tuple[Any, ...]]:
-        """Every free-text answer with its coarse attributes, for export and theme analysis."""
+    def free_text_rows(self, survey_id: str, question_id: str) -> list[tuple[str, str]]:
+        """Every answer to one free-text question, oldest first, as (response id, text)."""
         return self.db.query(
-            "SELECT question_id, response_id, text, ward, age_band, has_children, submitted_at"
-            " FROM free_text_answers WHERE survey_id = ? ORDER BY position",
-            (survey_id,),
+            "SELECT response_id, text FROM free_text_answers WHERE survey_id = ? AND question_id = ? ORDER BY position",
+            (survey_id, question_id),
         )

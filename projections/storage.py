@@ -77,10 +77,6 @@ class Storage:
             database_url=database_url,
         )
 
-    @property
-    def is_postgres(self) -> bool:
-        return self.db.dialect == "postgres"
-
     def start_projecting(self, interval: float = 0.5) -> None:
         """Runs the projector in this process, in the background."""
         if self._thread is None:

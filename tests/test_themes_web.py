@@ -60,7 +60,7 @@ def test_staff_analyse_free_text_into_recorded_themes(client: Client, world: Wor
     analysis_id = analysis_url.rsplit("/", 1)[1]
     recorded = storage.app.get_theme_analysis(__import__("uuid").UUID(analysis_id))
     assert len(recorded.themes) == 3 and sorted(recorded.input_ids) == sorted(
-        str(r[1]) for r in storage.results.free_text_rows(str(world.survey))
+        rid for rid, _ in storage.results.free_text_rows(str(world.survey), world.q_text)
     )
     assert recorded.params["seed"] == recorded.seed == 0 and recorded.model.name
     assert sum(t.size for t in recorded.themes) == len(OPINIONS)

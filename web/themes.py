@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -39,9 +40,7 @@ class Job:
 
 
 def opinions_for(storage: Storage, survey_id: UUID, question_id: str) -> list[tuple[str, str]]:
-    return [
-        (str(rid), text) for qid, rid, text, *_ in storage.results.free_text_rows(str(survey_id)) if qid == question_id
-    ]
+    return [(str(rid), text) for rid, text in storage.results.free_text_rows(str(survey_id), question_id)]
 
 
 def run_analysis(
@@ -52,7 +51,7 @@ def run_analysis(
     *,
     k: int | None = None,
     seed: int = 0,
-    progress: "callable | None" = None,  # type: ignore[valid-type]
+    progress: Callable[[int, int], None] | None = None,
     input_ids: list[str] | None = None,
 ) -> UUID:
     """Analyses the free-text answers to one question and records the result as an event."""

@@ -521,23 +521,17 @@ class ThrowawayPostgres:
             stdin=subprocess.DEVNULL,
         )
 
+    def _pg_ctl_stop(self, mode: str) -> list[str]:
+        assert self._bindir is not None
+        return [str(self._bindir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", mode, "-w", "-t", "30"]
+
     def _start_watchdog(self) -> None:
         assert self.dir is not None and self._bindir is not None
         cfg = {
             "pidfile": str(self.data_dir / "postmaster.pid"),
             "dir": str(self.dir),
             "cwd": "/",
-            "stop": self._cmd(
-                str(self._bindir / "pg_ctl"),
-                "stop",
-                "-D",
-                str(self.data_dir),
-                "-m",
-                "immediate",
-                "-w",
-                "-t",
-                "30",
-            ),
+            "stop": self._cmd(*self._pg_ctl_stop("immediate")),
         }
         self._watchdog = subprocess.Popen(
             [sys.executable, "-c", _WATCHDOG, json.dumps(cfg)],
@@ -561,34 +555,14 @@ class ThrowawayPostgres:
             if d is not None and (d / "data" / "postmaster.pid").exists():
                 try:
                     self._run(
-                        [
-                            str(self._bindir / "pg_ctl"),
-                            "stop",
-                            "-D",
-                            str(self.data_dir),
-                            "-m",
-                            "fast",
-                            "-w",
-                            "-t",
-                            "30",
-                        ],
+                        self._pg_ctl_stop("fast"),
                         "pg_ctl stop",
                         timeout=60,
                     )
                 except Exception:
                     with contextlib.suppress(Exception):
                         self._run(
-                            [
-                                str(self._bindir / "pg_ctl"),
-                                "stop",
-                                "-D",
-                                str(self.data_dir),
-                                "-m",
-                                "immediate",
-                                "-w",
-                                "-t",
-                                "30",
-                            ],
+                            self._pg_ctl_stop("immediate"),
                             "pg_ctl stop",
                             timeout=60,
                         )

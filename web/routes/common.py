@@ -19,7 +19,6 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 
 def page(request: Request[Any, Any, Any], name: str, status_code: int = 200, **context: Any) -> Template:
     context.setdefault("user", current_user(request))
-    context.setdefault("htmx", bool(request.headers.get("hx-request")))
     return Template(name, context=context, status_code=status_code)
 
 
