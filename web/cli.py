@@ -5,36 +5,10 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from domain.values import Role
-from web.settings import Settings
-
-console = Console(stderr=True)
-
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where embedded SQLite keeps its files (default: $KYOSO_DATA_DIR or .data).",
-)
-
-
-def settings_for(data_dir: Path | None) -> Settings:
-    settings = Settings()
-    if data_dir is not None:
-        settings.data_dir = data_dir
-    return settings
-
-
-def open_storage(settings: Settings):  # type: ignore[no-untyped-def]
-    from projections.storage import Storage
-
-    try:
-        return Storage.open(settings.data_dir, settings.database_url)
-    except ValueError as e:
-        raise click.ClickException(str(e)) from None
+from web.cli_common import console, data_dir_option, open_storage, progress_bar, settings_for
+from web.cli_themes import themes
 
 
 @click.group(help="共創 Kyoso: an event-sourced citizen-participation platform.")
@@ -79,7 +53,7 @@ def demo(data_dir: Path | None, if_empty: bool, responses: int) -> None:
         if if_empty and storage.app.recorder.max_notification_id():
             console.print("デモデータはすでにあります（--if-empty）。")
             return
-        with _progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("デモデータを作成中", total=None)
             logins = load_demo(
                 storage,
@@ -120,23 +94,13 @@ def projections() -> None:
     pass
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
-
-
 @projections.command(help="Delete the read models and project every event again, with a progress bar.")
 @data_dir_option
 def rebuild(data_dir: Path | None) -> None:
     storage = open_storage(settings_for(data_dir))
     try:
         started = time.perf_counter()
-        with _progress() as progress:
+        with progress_bar() as progress:
             total = storage.app.recorder.max_notification_id() or 0
             task = progress.add_task("再構築中", total=total)
             applied = storage.projector.rebuild(lambda step, _: progress.advance(task, step))
@@ -226,15 +190,7 @@ def erase_user(data_dir: Path | None, email: str) -> None:
     console.print(f"erased {identity.participant_id}")
 
 
-def _register_optional_commands() -> None:
-    try:
-        from web.cli_themes import themes
-    except ImportError:  # The themes CLI arrives with the ML module.
-        return
-    cli.add_command(themes)
-
-
-_register_optional_commands()
+cli.add_command(themes)
 
 
 def main() -> None:

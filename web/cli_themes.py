@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from web.cli_common import open_storage, settings_for
+
 
 @click.group(help="意見のテーマ分析 / Theme analysis of free-text opinions.")
 def themes() -> None:
@@ -132,7 +134,6 @@ def _partition(themes: list[Any]) -> list[tuple[str, tuple[str, ...]]]:
 def rerun(analysis_id: Any, data_dir: Path | None) -> None:
     from ml import Opinion, make_embedder
     from ml import analyze as run
-    from web.cli import open_storage, settings_for
     from web.themes import opinions_for
 
     storage = open_storage(settings_for(data_dir))
