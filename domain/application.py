@@ -3,7 +3,7 @@
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -11,25 +11,19 @@ import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, RecordConflictError
 
+from domain import clock
 from domain.batching import GroupCommitter
-from domain.errors import (
-    AlreadyAnswered,
-    InvalidAnswers,
-    InvalidCommand,
-    NotAllowed,
-    NotFound,
-    SurveyNotOpen,
-)
-from domain.identities import Identity, IdentityStore, normalise_email
-from domain.participant import Participant
-from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion, check_answers
+from domain.errors import AlreadyAnswered, InvalidCommand, NotAllowed, NotFound
+from domain.identities import Consent, Identity, IdentityStore, normalise_email
+from domain.participant import STAFF_ROLES, Participant
+from domain.personal_data import DataKeys, seal, text_context, unseal
+from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion
 from domain.response import Response, response_id
 from domain.serialization import MsgspecMapper
-from domain.survey import MAX_QUESTIONS, Survey, SurveyStatus, check_details
+from domain.survey import Survey
 from domain.themes import AnalysisModel, ThemeAnalysis, ThemeNode
 from domain.values import Attributes, Audience, Role
 
-STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 # How stale a read-only aggregate may be on the submission hot path (see Kyoso._recent): a
 # survey closed by another server process stops taking answers within a second; a participant's
 # new attributes reach responses handled by other processes within half a minute.
@@ -37,18 +31,20 @@ RECENT_SECONDS = {"Survey": 1.0, "Participant": 30.0}
 RECENT_MAX = 100_000
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Kyoso(Application[UUID]):
     name = "kyoso"
     # Cached aggregates are fast-forwarded with one query per get, so they stay current.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
 
-    def __init__(self, env: Mapping[str, str] | None = None, identities: IdentityStore | None = None) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        identities: IdentityStore | None = None,
+        keys: DataKeys | None = None,
+    ) -> None:
         super().__init__(env)
         self.identities = identities
+        self.keys = keys
         # New responses need no snapshots or aggregate caching, only the event store's atomic put.
         self._group_commit = GroupCommitter(lambda *events: self.events.put(list(events)))
         self._recent_reads: dict[UUID, tuple[float, Any]] = {}
@@ -71,15 +67,14 @@ class Kyoso(Application[UUID]):
         role: Role = Role.CITIZEN,
         department: str | None = None,
         attributes: Attributes | None = None,
+        consent: Consent | None = None,
     ) -> UUID:
         """Registers a participant; personal data goes to the identity store, not to events."""
         if self.identities is None:
             raise RuntimeError("sign_up needs an identity store")
-        participant = Participant(
-            role=Role(role),
-            department=department if role in STAFF_ROLES else None,
-            attributes=attributes or Attributes(),
-        )
+        participant = Participant.register(Role(role), department, attributes or Attributes())
+        if consent is not None:
+            participant.give_consent(consent.terms_version, consent.privacy_version)
         identity = Identity(
             participant_id=participant.id,
             email=normalise_email(email),
@@ -98,7 +93,7 @@ class Kyoso(Application[UUID]):
         self, role: Role, department: str | None = None, attributes: Attributes | None = None
     ) -> UUID:
         """Registers a participant without an identity (imports, demo data, benchmarks)."""
-        participant = Participant(role=Role(role), department=department, attributes=attributes or Attributes())
+        participant = Participant.register(Role(role), department, attributes or Attributes())
         self.save(participant)
         return participant.id
 
@@ -107,18 +102,26 @@ class Kyoso(Application[UUID]):
 
     def change_attributes(self, participant_id: UUID, attributes: Attributes) -> None:
         participant = self.get_participant(participant_id)
-        if participant.attributes != attributes:
-            participant.change_attributes(attributes)
-            self.save(participant)
+        participant.change_attributes(attributes)
+        self.save(participant)
+
+    def change_role(
+        self, participant_id: UUID, role: Role, department: str | None = None, *, changed_by: UUID | None = None
+    ) -> None:
+        participant = self.get_participant(participant_id)
+        participant.change_role(role, department, changed_by)
+        self.save(participant)
 
     def erase_participant(self, participant_id: UUID) -> None:
-        """Deletes the person's identity; their past answers stay, pseudonymous and coarse."""
+        """Destroys the person's data key and identity: their free text becomes unreadable
+        everywhere, while their answers stay counted under a pseudonymous id."""
         participant = self.get_participant(participant_id)
+        if self.keys is not None:
+            self.keys.destroy(participant_id)
         if self.identities is not None:
             self.identities.erase(participant_id)
-        if not participant.erased:
-            participant.erase()
-            self.save(participant)
+        participant.erase()
+        self.save(participant)
 
     # Surveys
 
@@ -134,13 +137,10 @@ class Kyoso(Application[UUID]):
         department: str | None = None,
     ) -> UUID:
         staff = self._require_staff(staff_id)
-        errors = check_details(title, description, opens_on, closes_on)
-        if errors:
-            raise InvalidCommand(field_errors=errors)
-        survey = Survey(
+        survey = Survey.draft(
             department=department or staff.department or "",
-            title=title.strip(),
-            description=description.strip(),
+            title=title,
+            description=description,
             audience=Audience(audience),
             opens_on=opens_on,
             closes_on=closes_on,
@@ -161,58 +161,38 @@ class Kyoso(Application[UUID]):
         closes_on: date | None,
     ) -> None:
         survey = self._editable_survey(survey_id, staff_id)
-        survey.require_draft()
-        errors = check_details(title, description, opens_on, closes_on)
-        if errors:
-            raise InvalidCommand(field_errors=errors)
-        survey.revise_details(title.strip(), description.strip(), Audience(audience), opens_on, closes_on)
+        survey.revise_details(title, description, audience, opens_on, closes_on)
         self.save(survey)
 
     def add_question(self, survey_id: UUID, *, staff_id: UUID, kind: str, **fields: Any) -> str:
         survey = self._editable_survey(survey_id, staff_id)
-        survey.require_draft()
-        if len(survey.questions) >= MAX_QUESTIONS:
-            raise InvalidCommand(f"質問は{MAX_QUESTIONS}問までです。")
-        question = self._make_question(kind, f"q{survey.next_question_number}", fields)
+        question = self._make_question(kind, survey.next_question_id, fields)
         survey.add_question(question)
         self.save(survey)
         return question.id
 
     def revise_question(self, survey_id: UUID, question_id: str, *, staff_id: UUID, kind: str, **fields: Any) -> None:
         survey = self._editable_survey(survey_id, staff_id)
-        survey.require_draft()
-        survey.question(question_id)
         survey.revise_question(self._make_question(kind, question_id, fields))
         self.save(survey)
 
     def remove_question(self, survey_id: UUID, question_id: str, *, staff_id: UUID) -> None:
         survey = self._editable_survey(survey_id, staff_id)
-        survey.require_draft()
-        survey.question(question_id)
         survey.remove_question(question_id)
         self.save(survey)
 
     def publish_survey(self, survey_id: UUID, *, staff_id: UUID) -> None:
         survey = self._editable_survey(survey_id, staff_id)
-        survey.require_draft()
-        if not survey.questions:
-            raise InvalidCommand("質問が1つもないアンケートは公開できません。")
         survey.publish(staff_id)
         self.save(survey)
 
     def close_survey(self, survey_id: UUID, *, staff_id: UUID) -> None:
         survey = self._editable_survey(survey_id, staff_id)
-        if survey.status is not SurveyStatus.PUBLISHED:
-            raise InvalidCommand("回答受付中のアンケートだけを終了できます。")
         survey.close(staff_id)
         self.save(survey)
 
     def publish_results(self, survey_id: UUID, *, staff_id: UUID) -> None:
         survey = self._editable_survey(survey_id, staff_id)
-        if survey.status is SurveyStatus.DRAFT:
-            raise InvalidCommand("下書きのアンケートの結果は公開できません。")
-        if survey.results_published:
-            raise InvalidCommand("結果はすでに公開されています。")
         survey.publish_results(staff_id)
         self.save(survey)
 
@@ -262,26 +242,45 @@ class Kyoso(Application[UUID]):
     ) -> Response.Submitted:
         """Checks a participant's answers against the survey; the event to record, or a DomainError.
 
-        Reads recently loaded aggregates, so it rarely touches the database.
+        Reads recently loaded aggregates, so it rarely touches the database. Free text is
+        sealed under the author's key before it leaves this method.
         """
-        survey = self._recent(survey_id, Survey, "アンケートが見つかりません。")
-        participant = self._recent(participant_id, Participant, "利用者が見つかりません。")
+        survey: Survey = self._recent(survey_id, Survey, "アンケートが見つかりません。")
+        participant: Participant = self._recent(participant_id, Participant, "利用者が見つかりません。")
         if participant.erased:
             raise NotAllowed()
-        if not survey.audience.admits(participant.role):
-            raise NotAllowed("このアンケートの対象ではありません。")
-        if not survey.is_accepting(now or utcnow()):
-            raise SurveyNotOpen()
-        normalised, errors = check_answers(survey.questions, dict(answers))
-        if errors:
-            raise InvalidAnswers(field_errors=errors)
+        normalised = survey.accept(participant.role, dict(answers), now or clock.now())
+        answers_out, texts = self._seal_texts(response_id(survey_id, participant_id), participant_id, normalised)
         return Response.submitted(
             survey_id=survey_id,
             participant_id=participant_id,
             role=participant.role,
             attributes=participant.attributes,
-            answers=normalised,
+            answers=answers_out,
+            texts=texts,
         )
+
+    def _seal_texts(
+        self, response: UUID, participant_id: UUID, answers: dict[str, AnswerValue]
+    ) -> tuple[dict[str, AnswerValue], dict[str, bytes]]:
+        texts = {qid: value for qid, value in answers.items() if isinstance(value, str)}
+        if not texts:
+            return answers, {}
+        if self.keys is None:
+            raise RuntimeError("free text needs a key store")
+        key = self.keys.key_for(participant_id)
+        if key is None:
+            raise NotAllowed()
+        sealed = {qid: seal(key, text, text_context(response, qid)) for qid, text in texts.items()}
+        return {qid: value for qid, value in answers.items() if qid not in texts}, sealed
+
+    def read_texts(self, response: Response) -> dict[str, str | None]:
+        """A response's free text, opened with its author's key; None where the key is gone."""
+        key = self.keys.existing_key(response.participant_id) if self.keys is not None else None
+        opened: dict[str, str | None] = {}
+        for qid, sealed in response.texts.items():
+            opened[qid] = unseal(key, sealed, text_context(response.id, qid)) if key else None
+        return opened
 
     # Theme analyses
 
@@ -374,14 +373,11 @@ class Kyoso(Application[UUID]):
 
     @staticmethod
     def _make_question(kind: str, question_id: str, fields: Mapping[str, Any]) -> AnyQuestion:
+        """The question as a value; whether the survey may take it is the survey's rule."""
         cls = QUESTION_KINDS.get(kind)
         if cls is None:
             raise InvalidCommand("質問の種類が正しくありません。")
         try:
-            question = msgspec.convert({**fields, "id": question_id}, type=cls)
+            return msgspec.convert({**fields, "id": question_id}, type=cls)  # type: ignore[return-value]
         except msgspec.ValidationError as e:
             raise InvalidCommand(f"質問の設定が正しくありません: {e}") from None
-        problems = question.check_definition()
-        if problems:
-            raise InvalidCommand(" ".join(problems))
-        return question  # type: ignore[return-value]

@@ -13,6 +13,13 @@ class Identity(msgspec.Struct, frozen=True):
     password_hash: str
 
 
+class Consent(msgspec.Struct, frozen=True):
+    """The versions of the terms of use (利用規約) and privacy policy a person agreed to."""
+
+    terms_version: str
+    privacy_version: str
+
+
 class IdentityStore(Protocol):
     def add(self, identity: Identity) -> None:
         """Stores a new identity; raises EmailAlreadyRegistered if the e-mail is taken."""

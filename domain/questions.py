@@ -9,6 +9,8 @@ from typing import ClassVar
 
 import msgspec
 
+from domain.text import CONTROL_MESSAGE, has_forbidden_characters
+
 AnswerValue = int | float | str | list[int] | None
 
 MAX_OPTIONS = 50
@@ -32,7 +34,13 @@ class Question(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
             problems.append("質問文を入力してください。")
         if len(self.text) > MAX_QUESTION_TEXT:
             problems.append(f"質問文は{MAX_QUESTION_TEXT}文字以内にしてください。")
+        if any(has_forbidden_characters(text) for text in self._texts()):
+            problems.append(CONTROL_MESSAGE)
         return problems
+
+    def _texts(self) -> list[str]:
+        """Every text of the definition that people will read."""
+        return [self.text, self.help, *(str(v) for v in (getattr(self, n, "") for n in _TEXT_SETTINGS) if v)]
 
     def check_answer(self, value: AnswerValue) -> tuple[AnswerValue, str | None]:
         """Returns the normalised answer, or an error message in Japanese."""
@@ -59,6 +67,8 @@ class _WithOptions(Question, frozen=True, kw_only=True):
             problems.append("同じ選択肢が重複しています。")
         if any(len(o) > MAX_OPTION_TEXT for o in options):
             problems.append(f"選択肢は{MAX_OPTION_TEXT}文字以内にしてください。")
+        if any(has_forbidden_characters(o) for o in options) and CONTROL_MESSAGE not in problems:
+            problems.append(CONTROL_MESSAGE)
         return problems
 
     def _valid_index(self, value: object) -> bool:
@@ -165,6 +175,8 @@ class FreeText(Question, frozen=True, kw_only=True, tag="text"):
             return None, "入力してください。" if self.required else None
         if not isinstance(value, str):
             return None, "文章で入力してください。"
+        if has_forbidden_characters(value):
+            return None, CONTROL_MESSAGE
         text = value.strip().replace("\r\n", "\n")
         if len(text) > self.max_length:
             return None, f"{self.max_length}文字以内で入力してください（現在{len(text)}文字）。"
@@ -180,6 +192,8 @@ QUESTION_KINDS: dict[str, type[Question]] = {
     "number": Number,
     "text": FreeText,
 }
+
+_TEXT_SETTINGS = ("low_label", "high_label", "unit")
 
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
 

@@ -29,12 +29,16 @@ class MsgspecTranscoder(Transcoder):
 
 
 @cache
-def _decoder_for(event_class: type) -> msgspec.json.Decoder[Any]:
+def _state_type(event_class: type) -> Any:
     all_hints = get_type_hints(event_class)
     hints = {f.name: all_hints[f.name] for f in dataclasses.fields(event_class) if f.name not in _HEADER_FIELDS}
     hints["class_version"] = NotRequired[int]  # type: ignore[assignment]
-    state_type = TypedDict(f"{event_class.__qualname__}State", hints)  # type: ignore[misc]
-    return msgspec.json.Decoder(state_type)
+    return TypedDict(f"{event_class.__qualname__}State", hints)  # type: ignore[misc]
+
+
+@cache
+def _decoder_for(event_class: type) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(_state_type(event_class))
 
 
 class MsgspecMapper(Mapper[Any]):
@@ -57,19 +61,24 @@ class MsgspecMapper(Mapper[Any]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         cls = resolve_topic(stored_event.topic)
+        class_version = getattr(cls, "class_version", 1)
         try:
-            state = cast(dict[str, Any], _decoder_for(cls).decode(stored_event.state))
+            try:
+                state = cast(dict[str, Any], _decoder_for(cls).decode(stored_event.state))
+            except msgspec.ValidationError:
+                if class_version == 1:
+                    raise
+                # An older version of the event: upcast it untyped, then type the result.
+                state = msgspec.json.decode(stored_event.state)
+                _upcast(cls, state, class_version)
+                state = msgspec.convert(state, _state_type(cls))
         except (msgspec.DecodeError, TypeError) as e:
             msg = (
                 f"Failed to decode event {stored_event.topic} of "
                 f"{stored_event.originator_id} v{stored_event.originator_version}: {e}"
             )
             raise MapperDeserialisationError(msg) from e
-        from_version = state.pop("class_version", 1)
-        class_version = getattr(cls, "class_version", 1)
-        while from_version < class_version:
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-            from_version += 1
+        _upcast(cls, state, class_version)
         originator_id = stored_event.originator_id
         # Every Kyoso aggregate has a UUID id; SQLite hands it back as text.
         state["originator_id"] = UUID(originator_id) if isinstance(originator_id, str) else originator_id
@@ -77,3 +86,10 @@ class MsgspecMapper(Mapper[Any]):
         domain_event = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return cast(DomainEventProtocol[Any], domain_event)
+
+
+def _upcast(cls: type, state: dict[str, Any], class_version: int) -> None:
+    from_version = state.pop("class_version", 1)
+    while from_version < class_version:
+        getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+        from_version += 1

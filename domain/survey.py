@@ -1,4 +1,8 @@
-"""A survey: drafted by a department, published, closed; its results are published separately."""
+"""A survey: drafted by a department, published, closed; its results are published separately.
+
+Every rule of a survey's life lives here: each public method checks its rule, then triggers
+its event. Nothing about a survey is decided outside this aggregate.
+"""
 
 from datetime import date, datetime
 from enum import StrEnum
@@ -6,9 +10,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidCommand
-from domain.questions import AnyQuestion
-from domain.values import Audience
+from domain.aggregate import KyosoAggregate
+from domain.clock import city_date
+from domain.errors import InvalidAnswers, InvalidCommand, NotAllowed, SurveyNotOpen
+from domain.questions import AnswerValue, AnyQuestion, check_answers
+from domain.text import forbidden_characters_problem
+from domain.values import Audience, Role
 
 MAX_TITLE = 120
 MAX_DESCRIPTION = 4000
@@ -25,7 +32,7 @@ class SurveyStatus(StrEnum):
         return {"draft": "下書き", "published": "回答受付中", "closed": "終了"}[self.value]
 
 
-class Survey(Aggregate):
+class Survey(KyosoAggregate):
     class Drafted(Aggregate.Created):
         department: str
         title: str
@@ -60,6 +67,29 @@ class Survey(Aggregate):
     class ResultsPublished(Aggregate.Event):
         published_by: UUID
 
+    @classmethod
+    def draft(
+        cls,
+        *,
+        department: str,
+        title: str,
+        description: str,
+        audience: Audience,
+        opens_on: date | None,
+        closes_on: date | None,
+        drafted_by: UUID,
+    ) -> "Survey":
+        _require_valid_details(title, description, opens_on, closes_on)
+        return cls(
+            department=department,
+            title=title.strip(),
+            description=description.strip(),
+            audience=Audience(audience),
+            opens_on=opens_on,
+            closes_on=closes_on,
+            drafted_by=drafted_by,
+        )
+
     @event(Drafted)
     def __init__(
         self,
@@ -79,6 +109,98 @@ class Survey(Aggregate):
         self.results_published = False
         self.next_question_number = 1
 
+    # Commands: each checks its rule, then records its event.
+
+    def revise_details(
+        self,
+        title: str,
+        description: str,
+        audience: Audience,
+        opens_on: date | None,
+        closes_on: date | None,
+    ) -> None:
+        self.require_draft()
+        _require_valid_details(title, description, opens_on, closes_on)
+        self._revise_details(title.strip(), description.strip(), Audience(audience), opens_on, closes_on)
+
+    def add_question(self, question: AnyQuestion) -> None:
+        self.require_draft()
+        if len(self.questions) >= MAX_QUESTIONS:
+            raise InvalidCommand(f"質問は{MAX_QUESTIONS}問までです。")
+        if question.id != self.next_question_id:
+            raise InvalidCommand("質問の番号が正しくありません。")
+        _require_valid_question(question)
+        self._add_question(question)
+
+    def revise_question(self, question: AnyQuestion) -> None:
+        self.require_draft()
+        self.question(question.id)
+        _require_valid_question(question)
+        self._revise_question(question)
+
+    def remove_question(self, question_id: str) -> None:
+        self.require_draft()
+        self.question(question_id)
+        self._remove_question(question_id)
+
+    def publish(self, published_by: UUID) -> None:
+        self.require_draft()
+        if not self.questions:
+            raise InvalidCommand("質問が1つもないアンケートは公開できません。")
+        self._publish(published_by)
+
+    def close(self, closed_by: UUID) -> None:
+        if self.status is not SurveyStatus.PUBLISHED:
+            raise InvalidCommand("回答受付中のアンケートだけを終了できます。")
+        self._close(closed_by)
+
+    def publish_results(self, published_by: UUID) -> None:
+        # Results that move while people watch would let anyone diff out single answers.
+        if self.status is not SurveyStatus.CLOSED:
+            raise InvalidCommand("結果は回答の受付を終了してから公開できます。")
+        if self.results_published:
+            raise InvalidCommand("結果はすでに公開されています。")
+        self._publish_results(published_by)
+
+    def accept(self, role: Role, answers: dict[str, AnswerValue], now: datetime) -> dict[str, AnswerValue]:
+        """Whether this survey takes these answers from a person in this role now: the
+        normalised answers, or the rule that refuses them."""
+        if not self.audience.admits(role):
+            raise NotAllowed("このアンケートの対象ではありません。")
+        if not self.is_accepting(now):
+            raise SurveyNotOpen()
+        normalised, errors = check_answers(self.questions, answers)
+        if errors:
+            raise InvalidAnswers(field_errors=errors)
+        return normalised
+
+    # Queries
+
+    @property
+    def next_question_id(self) -> str:
+        return f"q{self.next_question_number}"
+
+    def question(self, question_id: str) -> AnyQuestion:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise InvalidCommand("その質問は見つかりません。")
+
+    def require_draft(self) -> None:
+        if self.status is not SurveyStatus.DRAFT:
+            raise InvalidCommand("公開後のアンケートの内容は変更できません。")
+
+    def is_accepting(self, now: datetime) -> bool:
+        """Open from the first moment of `opens_on` to the last of `closes_on`, city time."""
+        if self.status is not SurveyStatus.PUBLISHED:
+            return False
+        today = city_date(now)
+        if self.opens_on and today < self.opens_on:
+            return False
+        return not (self.closes_on and today > self.closes_on)
+
+    # Events
+
     def _set_details(
         self,
         title: str,
@@ -94,7 +216,7 @@ class Survey(Aggregate):
         self.closes_on = closes_on
 
     @event(DetailsRevised)
-    def revise_details(
+    def _revise_details(
         self,
         title: str,
         description: str,
@@ -105,49 +227,29 @@ class Survey(Aggregate):
         self._set_details(title, description, audience, opens_on, closes_on)
 
     @event(QuestionAdded)
-    def add_question(self, question: AnyQuestion) -> None:
+    def _add_question(self, question: AnyQuestion) -> None:
         self.questions.append(question)
         self.next_question_number += 1
 
     @event(QuestionRevised)
-    def revise_question(self, question: AnyQuestion) -> None:
+    def _revise_question(self, question: AnyQuestion) -> None:
         self.questions = [question if q.id == question.id else q for q in self.questions]
 
     @event(QuestionRemoved)
-    def remove_question(self, question_id: str) -> None:
+    def _remove_question(self, question_id: str) -> None:
         self.questions = [q for q in self.questions if q.id != question_id]
 
     @event(Published)
-    def publish(self, published_by: UUID) -> None:
+    def _publish(self, published_by: UUID) -> None:
         self.status = SurveyStatus.PUBLISHED
 
     @event(Closed)
-    def close(self, closed_by: UUID) -> None:
+    def _close(self, closed_by: UUID) -> None:
         self.status = SurveyStatus.CLOSED
 
     @event(ResultsPublished)
-    def publish_results(self, published_by: UUID) -> None:
+    def _publish_results(self, published_by: UUID) -> None:
         self.results_published = True
-
-    # Rules, checked by the application before it triggers an event.
-
-    def question(self, question_id: str) -> AnyQuestion:
-        for q in self.questions:
-            if q.id == question_id:
-                return q
-        raise InvalidCommand("その質問は見つかりません。")
-
-    def require_draft(self) -> None:
-        if self.status is not SurveyStatus.DRAFT:
-            raise InvalidCommand("公開後のアンケートの内容は変更できません。")
-
-    def is_accepting(self, now: datetime) -> bool:
-        if self.status is not SurveyStatus.PUBLISHED:
-            return False
-        today = now.date()
-        if self.opens_on and today < self.opens_on:
-            return False
-        return not (self.closes_on and today > self.closes_on)
 
 
 def check_details(title: str, description: str, opens_on: date | None, closes_on: date | None) -> dict[str, str]:
@@ -156,8 +258,24 @@ def check_details(title: str, description: str, opens_on: date | None, closes_on
         errors["title"] = "タイトルを入力してください。"
     elif len(title) > MAX_TITLE:
         errors["title"] = f"タイトルは{MAX_TITLE}文字以内にしてください。"
+    elif problem := forbidden_characters_problem(title):
+        errors["title"] = problem
     if len(description) > MAX_DESCRIPTION:
         errors["description"] = f"説明は{MAX_DESCRIPTION}文字以内にしてください。"
+    elif problem := forbidden_characters_problem(description):
+        errors["description"] = problem
     if opens_on and closes_on and closes_on < opens_on:
         errors["closes_on"] = "終了日は開始日より後にしてください。"
     return errors
+
+
+def _require_valid_details(title: str, description: str, opens_on: date | None, closes_on: date | None) -> None:
+    errors = check_details(title, description, opens_on, closes_on)
+    if errors:
+        raise InvalidCommand(field_errors=errors)
+
+
+def _require_valid_question(question: AnyQuestion) -> None:
+    problems = question.check_definition()
+    if problems:
+        raise InvalidCommand(" ".join(problems))

@@ -10,10 +10,14 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
+from domain.aggregate import KyosoAggregate
+
 
 class ThemeQuote(msgspec.Struct, frozen=True):
+    """A representative opinion, by id only: its text stays sealed under its author's key, so
+    an erased person's words drop out of every analysis that quoted them."""
+
     id: str
-    text: str
 
 
 class ThemeNode(msgspec.Struct, frozen=True):
@@ -32,7 +36,7 @@ class AnalysisModel(msgspec.Struct, frozen=True):
     dim: int
 
 
-class ThemeAnalysis(Aggregate):
+class ThemeAnalysis(KyosoAggregate):
     class Completed(Aggregate.Created):
         survey_id: UUID
         question_id: str

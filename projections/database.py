@@ -50,6 +50,9 @@ class Database:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
+    def purge_deleted(self) -> None:
+        """Makes sure that what was deleted is gone from the files too, where the engine allows."""
+
     def close(self) -> None:
         pass
 
@@ -106,6 +109,9 @@ class SQLiteDatabase(Database):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            # Deleted content is overwritten with zeros, so an erased person's words do not
+            # linger in free pages of the file.
+            conn.execute("PRAGMA secure_delete=ON")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -130,6 +136,14 @@ class SQLiteDatabase(Database):
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         # Reads need no write lock: WAL readers see the last committed state.
         return self._connection().execute(sql, params).fetchall()
+
+    def purge_deleted(self) -> None:
+        # The write-ahead log still holds earlier images of the pages until it is checkpointed
+        # and truncated; VACUUM then rewrites the file without any free page.
+        conn = self._connection()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         with self._lock:

@@ -11,6 +11,8 @@ from projections.database import Database
 from projections.segments import MIN_CELL, SEGMENT_VALUES, SEGMENTS, SUPPRESSED, shown
 from projections.surveys import ANSWERED, SURVEY_COUNT, number_bins
 
+ERASED_TEXT = "（削除済み）"
+
 Shown = int | str  # a count, or "<5"
 
 
@@ -203,19 +205,21 @@ class Results:
     def free_texts(
         self, survey_id: str, question_id: str, *, limit: int = 50, before: int | None = None
     ) -> list[FreeTextAnswer]:
-        """The newest free-text answers first; `before` pages back by position."""
-        sql = "SELECT text, submitted_at FROM free_text_answers WHERE survey_id = ? AND question_id = ?"
+        """The newest free-text answers first; `before` pages back by position. An erased
+        person's answer is still counted and listed, as （削除済み）."""
+        sql = "SELECT text, submitted_at, erased FROM free_text_answers WHERE survey_id = ? AND question_id = ?"
         params: list[Any] = [survey_id, question_id]
         if before is not None:
             sql += " AND position < ?"
             params.append(before)
         sql += " ORDER BY position DESC LIMIT ?"
         params.append(limit)
-        return [FreeTextAnswer(t, s) for t, s in self.db.query(sql, params)]
+        return [FreeTextAnswer(ERASED_TEXT if erased else t, s) for t, s, erased in self.db.query(sql, params)]
 
     def free_text_rows(self, survey_id: str, question_id: str) -> list[tuple[str, str]]:
-        """Every answer to one free-text question, oldest first, as (response id, text)."""
+        """Every readable answer to one free-text question, oldest first, as (response id, text)."""
         return self.db.query(
-            "SELECT response_id, text FROM free_text_answers WHERE survey_id = ? AND question_id = ? ORDER BY position",
+            "SELECT response_id, text FROM free_text_answers WHERE survey_id = ? AND question_id = ? AND erased = 0"
+            " ORDER BY position",
             (survey_id, question_id),
         )

@@ -6,6 +6,7 @@ projection writes never wait on event writes); PostgreSQL when given a postgresq
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from uuid import UUID
 
 from domain.application import Kyoso
 from migrations import migrate
@@ -18,6 +19,7 @@ from projections.database import (
     postgres_env,
 )
 from projections.identities import SQLIdentityStore
+from projections.keystore import SQLDataKeys
 from projections.results import Results
 from projections.runner import Projector, ProjectorThread
 from projections.surveys import SurveyProjection
@@ -63,7 +65,8 @@ class Storage:
         db = open_database(data_dir, database_url)
         migrate(db)
         identities = SQLIdentityStore(db)
-        app = Kyoso(env=event_store_env(data_dir, database_url), identities=identities)
+        keys = SQLDataKeys(db)
+        app = Kyoso(env=event_store_env(data_dir, database_url), identities=identities, keys=keys)
         projector = Projector(app, db, SurveyProjection())
         return cls(
             app=app,
@@ -82,6 +85,15 @@ class Storage:
         if self._thread is None:
             self.projector.catch_up()
             self._thread = ProjectorThread(self.projector, interval).start()
+
+    def erase(self, participant_id: UUID) -> None:
+        """Erases a person for good: key, identity and sessions at once; then the read models
+        drop their text, and (on SQLite) no page or log of the database file keeps a copy."""
+        self.app.erase_participant(participant_id)
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM web_sessions WHERE participant_id = ?", (str(participant_id),))
+        self.projector.catch_up()
+        self.db.purge_deleted()
 
     def close(self) -> None:
         if self._thread is not None:

@@ -12,12 +12,15 @@ from uuid import UUID
 
 import msgspec
 
+from domain.participant import Participant
+from domain.personal_data import text_context, unseal
 from domain.questions import AnyQuestion, MultipleChoice, Number, Scale, SingleChoice
 from domain.response import Response
 from domain.survey import Survey, SurveyStatus
 from domain.themes import ThemeAnalysis
 from domain.values import Attributes
 from projections.database import Cursor
+from projections.keystore import live_keys
 from projections.segments import segments_of
 
 QUESTIONS = msgspec.json.Decoder(list[AnyQuestion])
@@ -41,6 +44,15 @@ TEXT_COLUMNS = [
     ("ward", "text"),
     ("age_band", "text"),
     ("has_children", "integer"),
+    ("submitted_at", "text"),
+    ("participant_id", "text"),
+    ("erased", "integer"),
+]
+ANSWERED_COLUMNS = [
+    ("participant_id", "text"),
+    ("survey_id", "text"),
+    ("response_id", "text"),
+    ("position", "bigint"),
     ("submitted_at", "text"),
 ]
 
@@ -149,6 +161,7 @@ class SurveyProjection:
             Response.Submitted,
             ThemeAnalysis.Completed,
             ThemeAnalysis.Viewed,
+            Participant.Erased,
         )
     )
 
@@ -157,7 +170,7 @@ class SurveyProjection:
         self._plans: dict[UUID, dict[str, tuple[int, list[tuple[str, str]], AnyQuestion]]] = {}
 
     def clear(self, cur: Cursor) -> None:
-        for table in ("theme_analyses", "free_text_answers", "result_cells", "surveys"):
+        for table in ("theme_analyses", "participant_responses", "free_text_answers", "result_cells", "surveys"):
             cur.execute(f"DELETE FROM {table}")
         self._plans.clear()
 
@@ -165,12 +178,30 @@ class SurveyProjection:
         # Responses are first folded into counts per (survey, attributes); those are expanded
         # into the four segments once per distinct combination rather than once per response.
         combos: dict[tuple[UUID, Attributes], Fold] = {}
-        texts: list[tuple[Any, ...]] = []
+        texts: list[list[Any]] = []
+        answered: list[tuple[Any, ...]] = []
         for position, event in events:
             if type(event) is Response.Submitted:
                 self._fold_response(cur, position, event, combos, texts)
+                answered.append(
+                    (
+                        str(event.participant_id),
+                        str(event.survey_id),
+                        str(event.originator_id),
+                        position,
+                        event.timestamp.isoformat(),
+                    )
+                )
             elif isinstance(event, ThemeAnalysis.Completed | ThemeAnalysis.Viewed):
                 self._apply_theme_event(cur, event)
+            elif isinstance(event, Participant.Erased):
+                # Earlier rows of this batch are not written yet: write them first, then scrub.
+                self._write_texts(cur, texts)
+                texts.clear()
+                cur.execute(
+                    "UPDATE free_text_answers SET text = '', erased = 1 WHERE participant_id = ?",
+                    (str(event.originator_id),),
+                )
             else:
                 self._apply_survey_event(cur, event)
         cells, responses = _expand(combos)
@@ -187,8 +218,23 @@ class SurveyProjection:
                 "UPDATE surveys SET response_count = response_count + ? WHERE survey_id = ?",
                 [(n, sid) for sid, n in responses.items()],
             )
-        if texts:
-            cur.append_rows("free_text_answers", TEXT_COLUMNS, texts)
+        self._write_texts(cur, texts)
+        if answered:
+            cur.append_rows("participant_responses", ANSWERED_COLUMNS, answered)
+
+    @staticmethod
+    def _write_texts(cur: Cursor, texts: list[list[Any]]) -> None:
+        """Opens the sealed texts with their authors' live keys; an erased author's text stays shut."""
+        if not texts:
+            return
+        sealed = [row for row in texts if isinstance(row[TEXT], bytes)]
+        if sealed:
+            keys = live_keys(cur, (row[PARTICIPANT] for row in sealed))
+            for row in sealed:
+                key = keys.get(row[PARTICIPANT])
+                text = unseal(key, row[TEXT], text_context(UUID(row[RESPONSE]), row[QUESTION])) if key else None
+                row[TEXT], row[ERASED] = (text, 0) if text is not None else ("", 1)
+        cur.append_rows("free_text_answers", TEXT_COLUMNS, texts)
 
     def _fold_response(
         self,
@@ -223,18 +269,13 @@ class SurveyProjection:
             elif kind == NUMBER:
                 counts[keys[number_bin(question, answer) + 1]] += 1  # type: ignore[arg-type]
                 fold.sums[question_id] += answer  # type: ignore[operator]
-            else:
-                texts.append(
-                    (
-                        position,
-                        fold.survey,
-                        question_id,
-                        str(event.originator_id),
-                        answer,
-                        *fold.columns,
-                        event.timestamp.isoformat(),
-                    )
-                )
+            else:  # Free text kept in plain view by version 1 of the event.
+                texts.append(_text_row(position, fold, question_id, event, answer))
+        for question_id, sealed in event.texts.items():
+            plan = plans.get(question_id)
+            if plan is not None:
+                counts[plan[1][0]] += 1
+                texts.append(_text_row(position, fold, question_id, event, sealed))
 
     def _apply_theme_event(self, cur: Cursor, event: Any) -> None:
         if isinstance(event, ThemeAnalysis.Completed):
@@ -331,6 +372,24 @@ class SurveyProjection:
                 "UPDATE surveys SET results_published = 1, updated_at = ? WHERE survey_id = ?",
                 (at, survey_id),
             )
+
+
+# Where _text_row puts what _write_texts needs.
+RESPONSE, QUESTION, TEXT, PARTICIPANT, ERASED = 3, 2, 4, 9, 10
+
+
+def _text_row(position: int, fold: Fold, question_id: str, event: Any, text: str | bytes) -> list[Any]:
+    return [
+        position,
+        fold.survey,
+        question_id,
+        str(event.originator_id),
+        text,
+        *fold.columns,
+        event.timestamp.isoformat(),
+        str(event.participant_id),
+        0,
+    ]
 
 
 def _date(value: Any) -> str | None:

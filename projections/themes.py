@@ -80,7 +80,8 @@ class ThemeReadModel:
         return {
             rid: text
             for rid, text in self.db.query(
-                "SELECT response_id, text FROM free_text_answers WHERE survey_id = ? AND question_id = ?",
+                "SELECT response_id, text FROM free_text_answers"
+                " WHERE survey_id = ? AND question_id = ? AND erased = 0",
                 (survey_id, question_id),
             )
             if rid in wanted

@@ -1,5 +1,6 @@
 """Events are stored as msgspec JSON and come back as the same typed objects."""
 
+import dataclasses
 from datetime import date
 from uuid import uuid4
 
@@ -16,7 +17,7 @@ def roundtrip(event: object) -> object:
 
 
 def test_survey_events_round_trip_with_their_types() -> None:
-    survey = Survey(
+    survey = Survey.draft(
         department="危機管理課",
         title="防災",
         description="",
@@ -41,9 +42,23 @@ def test_response_events_round_trip_and_are_readable_json() -> None:
         participant_id=uuid4(),
         role=Role.CITIZEN,
         attributes=Attributes(ward=Ward.MUKO, age_band=AgeBand.AGE_40S, has_children=False),
-        answers={"q1": 2, "q2": [0, 1], "q3": 2.5, "q4": "駅前に緑を", "q5": None},
+        answers={"q1": 2, "q2": [0, 1], "q3": 2.5, "q5": None},
+        texts={"q4": b"\x00sealed\xff"},
     )
     (event,) = response.collect_events()
     stored = MsgspecMapper().to_stored_event(event)
-    assert "駅前に緑を".encode() in stored.state  # UTF-8 JSON, legible to an auditor
-    assert roundtrip(event) == event
+    assert b'"ward":"muko"' in stored.state  # UTF-8 JSON, legible to an auditor
+    decoded = roundtrip(event)
+    assert decoded == event and decoded.texts == {"q4": b"\x00sealed\xff"}  # type: ignore[attr-defined]
+
+
+def test_version_1_responses_kept_free_text_among_the_answers() -> None:
+    response = Response(
+        survey_id=uuid4(), participant_id=uuid4(), role=Role.CITIZEN, attributes=Attributes(), answers={}, texts={}
+    )
+    (event,) = response.collect_events()
+    stored = MsgspecMapper().to_stored_event(event)
+    legacy = stored.state.replace(b',"texts":{}', b"").replace(b',"class_version":2', b"")
+    legacy = legacy.replace(b'"answers":{}', '"answers":{"q4":"駅前に緑を"}'.encode())
+    decoded = MsgspecMapper().to_domain_event(dataclasses.replace(stored, state=legacy))
+    assert decoded.answers == {"q4": "駅前に緑を"} and decoded.texts == {}  # type: ignore[attr-defined]

@@ -2,11 +2,15 @@
 
 import random
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+from domain import clock
+from domain.identities import Consent
 from domain.values import AgeBand, Attributes, Role, Ward
 from projections.storage import Storage
+from web.legal import PRIVACY_VERSION, TERMS_VERSION
 from web.passwords import hash_password
 
 DEMO_PASSWORD = "kyoso-demo-2025"
@@ -68,6 +72,16 @@ def _attributes(rng: random.Random) -> Attributes:
     return Attributes(ward=ward, age_band=age, has_children=children)
 
 
+def _moment(today: date, days: int, hour: int = 9, minute: int = 0) -> datetime:
+    """A moment `days` from today, city time."""
+    day = today + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=clock.CITY_TZ)
+
+
+# Each survey's window, in days from today: two closed with published results, two still open.
+WINDOWS = {"childcare": (-170, -110), "disaster": (-100, -55), "parks": (-40, 60), "engagement": (-20, 25)}
+
+
 def load_demo(
     storage: Storage,
     *,
@@ -75,225 +89,274 @@ def load_demo(
     seed: int = 2025,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[str, str]]:
+    """Loads the demo as it happened: every event carries a realistic past timestamp, written in
+    the order of those timestamps, so that replaying any past date shows the history unfold."""
     rng = random.Random(seed)
     app = storage.app
     password_hash = hash_password(DEMO_PASSWORD)
+    today = clock.city_today()
     ids: dict[str, UUID] = {}
-    for key, email, name, role, department in LOGINS:
-        ids[key] = app.sign_up(
-            email=email,
-            display_name=name,
-            password_hash=password_hash,
-            role=role,
-            department=department,
-            attributes=Attributes(ward=Ward.CHUO, age_band=AgeBand.AGE_30S, has_children=True)
-            if role is Role.CITIZEN
-            else None,
-        )
+    with clock.frozen_at(_moment(today, -200)):
+        for key, email, name, role, department in LOGINS:
+            ids[key] = app.sign_up(
+                email=email,
+                display_name=name,
+                password_hash=password_hash,
+                role=role,
+                department=department,
+                attributes=Attributes(ward=Ward.CHUO, age_band=AgeBand.AGE_30S, has_children=True)
+                if role is Role.CITIZEN
+                else None,
+                consent=Consent(TERMS_VERSION, PRIVACY_VERSION),
+            )
+        citizens = [
+            app.register_participant(Role.CITIZEN, attributes=_attributes(rng))
+            for _ in range(int(responses_per_survey * 1.2))
+        ]
+        staff_members = [
+            app.register_participant(
+                Role.STAFF, department=rng.choice(["子育て支援課", "危機管理課", "人事課", "公園計画課"])
+            )
+            for _ in range(max(30, responses_per_survey // 5))
+        ]
     admin = ids["admin"]
-    today = date.today()
 
-    def survey(department: str, title: str, description: str, audience: str = "citizens") -> UUID:
-        return app.draft_survey(
+    def survey(name: str, department: str, title: str, description: str, audience: str = "citizens") -> UUID:
+        opens, closes = WINDOWS[name]
+        survey_id = app.draft_survey(
             staff_id=admin,
             department=department,
             title=title,
             description=description,
             audience=audience,  # type: ignore[arg-type]
-            opens_on=today - timedelta(days=20),
-            closes_on=today + timedelta(days=40),
+            opens_on=today + timedelta(days=opens),
+            closes_on=today + timedelta(days=closes),
+        )
+        return survey_id
+
+    surveys: dict[str, UUID] = {}
+    questions: dict[str, list[str]] = {}
+
+    def draft_childcare() -> None:
+        childcare = survey(
+            "childcare",
+            "子育て支援課",
+            "子育て支援に関する市民アンケート",
+            "子育て世帯が住み続けたいと思えるまちづくりのため、子育て支援についてご意見をお聞かせください。",
+        )
+        c_q = [
+            app.add_question(
+                childcare, staff_id=admin, kind="scale", text="尼崎市は子育てしやすいまちだと思いますか。"
+            ),
+            app.add_question(
+                childcare,
+                staff_id=admin,
+                kind="multiple",
+                text="充実してほしい支援を選んでください（3つまで）。",
+                options=["保育所の定員", "病児保育", "学童保育", "子どもの遊び場", "医療費助成", "相談窓口"],
+                max_choices=3,
+            ),
+            app.add_question(
+                childcare,
+                staff_id=admin,
+                kind="single",
+                text="今後も尼崎市に住み続けたいですか。",
+                options=["住み続けたい", "どちらともいえない", "市外に移りたい"],
+            ),
+            app.add_question(
+                childcare,
+                staff_id=admin,
+                kind="text",
+                text="子育て支援についてのご意見をご自由にお書きください。",
+                required=False,
+                max_length=800,
+            ),
+        ]
+        surveys["childcare"], questions["childcare"] = childcare, c_q
+
+    def draft_parks() -> None:
+        parks = survey(
+            "parks",
+            "公園計画課",
+            "公園とまちの魅力についてのアンケート",
+            "身近な公園やまちの魅力について、利用状況とご意見をお聞かせください。",
+        )
+        p_q = [
+            app.add_question(
+                parks,
+                staff_id=admin,
+                kind="single",
+                text="近所の公園をどのくらい利用しますか。",
+                options=["ほぼ毎日", "週に1〜2回", "月に数回", "ほとんど利用しない"],
+            ),
+            app.add_question(
+                parks,
+                staff_id=admin,
+                kind="number",
+                text="1回あたりの滞在時間は何分くらいですか。",
+                minimum=0,
+                maximum=240,
+                unit="分",
+            ),
+            app.add_question(
+                parks,
+                staff_id=admin,
+                kind="scale",
+                text="まちの緑や公園に満足していますか。",
+                low_label="不満",
+                high_label="満足",
+            ),
+            app.add_question(
+                parks,
+                staff_id=admin,
+                kind="text",
+                text="公園やまちの魅力づくりへのアイデアをお聞かせください。",
+                required=False,
+            ),
+        ]
+        surveys["parks"], questions["parks"] = parks, p_q
+
+    def draft_disaster() -> None:
+        disaster = survey(
+            "disaster",
+            "危機管理課",
+            "防災意識に関する調査",
+            "災害への備えについて、市民の皆さまの現状をお聞きし、防災施策に活かします。",
+        )
+        d_q = [
+            app.add_question(
+                disaster,
+                staff_id=admin,
+                kind="single",
+                text="お住まいの地域の避難所を知っていますか。",
+                options=["知っている", "なんとなく知っている", "知らない"],
+            ),
+            app.add_question(
+                disaster,
+                staff_id=admin,
+                kind="multiple",
+                text="家庭で備えているものを選んでください。",
+                options=["飲料水", "非常食", "簡易トイレ", "懐中電灯", "モバイルバッテリー", "特にない"],
+            ),
+            app.add_question(
+                disaster,
+                staff_id=admin,
+                kind="number",
+                text="何日分の食料を備蓄していますか。",
+                minimum=0,
+                maximum=30,
+                unit="日",
+            ),
+            app.add_question(
+                disaster,
+                staff_id=admin,
+                kind="text",
+                text="市の防災対策へのご意見・ご要望をお書きください。",
+                required=False,
+            ),
+        ]
+        surveys["disaster"], questions["disaster"] = disaster, d_q
+
+    def draft_engagement() -> None:
+        engagement = survey(
+            "engagement",
+            "人事課",
+            "職員エンゲージメント調査 2025",
+            "働きがいと職場環境についての職員向け調査です（無記名で集計）。",
+            audience="staff",
+        )
+        e_q = [
+            app.add_question(engagement, staff_id=admin, kind="scale", text="仕事にやりがいを感じている。"),
+            app.add_question(engagement, staff_id=admin, kind="scale", text="上司や同僚に相談しやすい。"),
+            app.add_question(
+                engagement,
+                staff_id=admin,
+                kind="text",
+                text="職場をよくするためのアイデアをお書きください。",
+                required=False,
+            ),
+        ]
+        surveys["engagement"], questions["engagement"] = engagement, e_q
+
+    def draft_in_preparation() -> None:
+        draft = app.draft_survey(
+            staff_id=ids["staff"],
+            title="子ども食堂の利用についての調査（準備中）",
+            description="下書きの例です。",
+            opens_on=None,
+            closes_on=None,
+        )
+        app.add_question(
+            draft,
+            staff_id=ids["staff"],
+            kind="single",
+            text="子ども食堂を利用したことがありますか。",
+            options=["ある", "ない"],
         )
 
-    childcare = survey(
-        "子育て支援課",
-        "子育て支援に関する市民アンケート",
-        "子育て世帯が住み続けたいと思えるまちづくりのため、子育て支援についてご意見をお聞かせください。",
-    )
-    c_q = [
-        app.add_question(childcare, staff_id=admin, kind="scale", text="尼崎市は子育てしやすいまちだと思いますか。"),
-        app.add_question(
-            childcare,
-            staff_id=admin,
-            kind="multiple",
-            text="充実してほしい支援を選んでください（3つまで）。",
-            options=["保育所の定員", "病児保育", "学童保育", "子どもの遊び場", "医療費助成", "相談窓口"],
-            max_choices=3,
-        ),
-        app.add_question(
-            childcare,
-            staff_id=admin,
-            kind="single",
-            text="今後も尼崎市に住み続けたいですか。",
-            options=["住み続けたい", "どちらともいえない", "市外に移りたい"],
-        ),
-        app.add_question(
-            childcare,
-            staff_id=admin,
-            kind="text",
-            text="子育て支援についてのご意見をご自由にお書きください。",
-            required=False,
-            max_length=800,
-        ),
-    ]
-    parks = survey(
-        "公園計画課",
-        "公園とまちの魅力についてのアンケート",
-        "身近な公園やまちの魅力について、利用状況とご意見をお聞かせください。",
-    )
-    p_q = [
-        app.add_question(
-            parks,
-            staff_id=admin,
-            kind="single",
-            text="近所の公園をどのくらい利用しますか。",
-            options=["ほぼ毎日", "週に1〜2回", "月に数回", "ほとんど利用しない"],
-        ),
-        app.add_question(
-            parks,
-            staff_id=admin,
-            kind="number",
-            text="1回あたりの滞在時間は何分くらいですか。",
-            minimum=0,
-            maximum=240,
-            unit="分",
-        ),
-        app.add_question(
-            parks,
-            staff_id=admin,
-            kind="scale",
-            text="まちの緑や公園に満足していますか。",
-            low_label="不満",
-            high_label="満足",
-        ),
-        app.add_question(
-            parks,
-            staff_id=admin,
-            kind="text",
-            text="公園やまちの魅力づくりへのアイデアをお聞かせください。",
-            required=False,
-        ),
-    ]
-    disaster = survey(
-        "危機管理課",
-        "防災意識に関する調査",
-        "災害への備えについて、市民の皆さまの現状をお聞きし、防災施策に活かします。",
-    )
-    d_q = [
-        app.add_question(
-            disaster,
-            staff_id=admin,
-            kind="single",
-            text="お住まいの地域の避難所を知っていますか。",
-            options=["知っている", "なんとなく知っている", "知らない"],
-        ),
-        app.add_question(
-            disaster,
-            staff_id=admin,
-            kind="multiple",
-            text="家庭で備えているものを選んでください。",
-            options=["飲料水", "非常食", "簡易トイレ", "懐中電灯", "モバイルバッテリー", "特にない"],
-        ),
-        app.add_question(
-            disaster,
-            staff_id=admin,
-            kind="number",
-            text="何日分の食料を備蓄していますか。",
-            minimum=0,
-            maximum=30,
-            unit="日",
-        ),
-        app.add_question(
-            disaster,
-            staff_id=admin,
-            kind="text",
-            text="市の防災対策へのご意見・ご要望をお書きください。",
-            required=False,
-        ),
-    ]
-    engagement = survey(
-        "人事課",
-        "職員エンゲージメント調査 2025",
-        "働きがいと職場環境についての職員向け調査です（無記名で集計）。",
-        audience="staff",
-    )
-    e_q = [
-        app.add_question(engagement, staff_id=admin, kind="scale", text="仕事にやりがいを感じている。"),
-        app.add_question(engagement, staff_id=admin, kind="scale", text="上司や同僚に相談しやすい。"),
-        app.add_question(
-            engagement,
-            staff_id=admin,
-            kind="text",
-            text="職場をよくするためのアイデアをお書きください。",
-            required=False,
-        ),
-    ]
-    draft = app.draft_survey(
-        staff_id=ids["staff"],
-        title="子ども食堂の利用についての調査（準備中）",
-        description="下書きの例です。",
-        opens_on=None,
-        closes_on=None,
-    )
-    app.add_question(
-        draft,
-        staff_id=ids["staff"],
-        kind="single",
-        text="子ども食堂を利用したことがありますか。",
-        options=["ある", "ない"],
-    )
-    for s in (childcare, parks, disaster, engagement):
-        app.publish_survey(s, staff_id=admin)
+    def answers_to(name: str, person: UUID) -> dict[str, Any]:
+        family = app.get_participant(person).attributes.has_children
+        q = questions[name]
+        if name == "childcare":
+            return {
+                q[0]: rng.choices([1, 2, 3, 4, 5], [2, 4, 4, 3, 1] if family else [1, 2, 4, 4, 2])[0],
+                q[1]: sorted(rng.sample(range(6), rng.randint(1, 3))),
+                q[2]: rng.choices([0, 1, 2], [5, 3, 2] if family else [6, 3, 1])[0],
+                q[3]: _opinion(rng, CHILDCARE_OPINIONS) if rng.random() < 0.6 else None,
+            }
+        if name == "parks":
+            return {
+                q[0]: rng.choices([0, 1, 2, 3], [2, 4, 3, 2])[0],
+                q[1]: rng.choice([10, 15, 20, 30, 30, 45, 60, 90]),
+                q[2]: rng.choices([1, 2, 3, 4, 5], [1, 3, 4, 3, 2])[0],
+                q[3]: _opinion(rng, PARK_OPINIONS) if rng.random() < 0.55 else None,
+            }
+        if name == "disaster":
+            chosen = sorted(rng.sample(range(5), rng.randint(0, 4))) or [5]
+            return {
+                q[0]: rng.choices([0, 1, 2], [4, 3, 2])[0],
+                q[1]: chosen,
+                q[2]: rng.choice([0, 1, 2, 3, 3, 3, 5, 7]),
+                q[3]: _opinion(rng, DISASTER_OPINIONS) if rng.random() < 0.5 else None,
+            }
+        return {
+            q[0]: rng.choices([1, 2, 3, 4, 5], [1, 2, 4, 4, 2])[0],
+            q[1]: rng.choices([1, 2, 3, 4, 5], [1, 2, 3, 4, 3])[0],
+            q[2]: _opinion(rng, STAFF_OPINIONS) if rng.random() < 0.4 else None,
+        }
 
-    citizens = [
-        app.register_participant(Role.CITIZEN, attributes=_attributes(rng))
-        for _ in range(int(responses_per_survey * 1.2))
+    # Everything after drafting happens on one timeline: publishing, answers, closing, results.
+    now = clock.now()
+    timeline: list[tuple[datetime, int, Callable[[], Any]]] = []
+    plan = [
+        ("childcare", draft_childcare, citizens, True),
+        ("parks", draft_parks, citizens, False),
+        ("disaster", draft_disaster, citizens, True),
+        ("engagement", draft_engagement, staff_members, False),
     ]
-    staff_members = [
-        app.register_participant(
-            Role.STAFF, department=rng.choice(["子育て支援課", "危機管理課", "人事課", "公園計画課"])
-        )
-        for _ in range(max(30, responses_per_survey // 5))
-    ]
-    plan = [(childcare, citizens), (parks, citizens), (disaster, citizens), (engagement, staff_members)]
-    total = sum(min(responses_per_survey, len(people)) for _, people in plan)
-    done = 0
-    for survey_id, people in plan:
+    for name, drafting, people, publish_results in plan:
+        opens, closes = WINDOWS[name]
+        opened = _moment(today, opens, 9)
+        timeline.append((_moment(today, opens - 14, 10), 0, drafting))
+        timeline.append((opened, 0, lambda n=name: app.publish_survey(surveys[n], staff_id=admin)))
+        last = min(_moment(today, closes, 23, 59), now)
+        span = (last - opened).total_seconds()
         for person in rng.sample(people, min(responses_per_survey, len(people))):
-            family = app.get_participant(person).attributes.has_children
-            if survey_id == childcare:
-                answers = {
-                    c_q[0]: rng.choices([1, 2, 3, 4, 5], [2, 4, 4, 3, 1] if family else [1, 2, 4, 4, 2])[0],
-                    c_q[1]: sorted(rng.sample(range(6), rng.randint(1, 3))),
-                    c_q[2]: rng.choices([0, 1, 2], [5, 3, 2] if family else [6, 3, 1])[0],
-                    c_q[3]: _opinion(rng, CHILDCARE_OPINIONS) if rng.random() < 0.6 else None,
-                }
-            elif survey_id == parks:
-                answers = {
-                    p_q[0]: rng.choices([0, 1, 2, 3], [2, 4, 3, 2])[0],
-                    p_q[1]: rng.choice([10, 15, 20, 30, 30, 45, 60, 90]),
-                    p_q[2]: rng.choices([1, 2, 3, 4, 5], [1, 3, 4, 3, 2])[0],
-                    p_q[3]: _opinion(rng, PARK_OPINIONS) if rng.random() < 0.55 else None,
-                }
-            elif survey_id == disaster:
-                chosen = sorted(rng.sample(range(5), rng.randint(0, 4))) or [5]
-                answers = {
-                    d_q[0]: rng.choices([0, 1, 2], [4, 3, 2])[0],
-                    d_q[1]: chosen,
-                    d_q[2]: rng.choice([0, 1, 2, 3, 3, 3, 5, 7]),
-                    d_q[3]: _opinion(rng, DISASTER_OPINIONS) if rng.random() < 0.5 else None,
-                }
-            else:
-                answers = {
-                    e_q[0]: rng.choices([1, 2, 3, 4, 5], [1, 2, 4, 4, 2])[0],
-                    e_q[1]: rng.choices([1, 2, 3, 4, 5], [1, 2, 3, 4, 3])[0],
-                    e_q[2]: _opinion(rng, STAFF_OPINIONS) if rng.random() < 0.4 else None,
-                }
-            app.submit_response(survey_id, person, answers)
-            done += 1
-            if progress and done % 25 == 0:
-                progress(done, total)
+            at = opened + timedelta(seconds=span * rng.random() ** 1.5)  # most answers come early
+            timeline.append((at, 1, lambda n=name, p=person: app.submit_response(surveys[n], p, answers_to(n, p))))
+        if closes < 0:
+            closing = _moment(today, closes + 1, 9)
+            timeline.append((closing, 2, lambda n=name: app.close_survey(surveys[n], staff_id=admin)))
+            if publish_results:
+                results_day = _moment(today, closes + 14, 10)
+                timeline.append((results_day, 3, lambda n=name: app.publish_results(surveys[n], staff_id=admin)))
+    timeline.append((_moment(today, -5, 15), 0, draft_in_preparation))
+    timeline.sort(key=lambda item: (item[0], item[1]))
+    for done, (at, _, action) in enumerate(timeline, 1):
+        with clock.frozen_at(at):
+            action()
+        if progress and done % 25 == 0:
+            progress(done, len(timeline))
     if progress:
-        progress(total, total)
-    app.publish_results(childcare, staff_id=admin)
-    app.publish_results(disaster, staff_id=admin)
+        progress(len(timeline), len(timeline))
     return [(key, email) for key, email, *_ in LOGINS]

@@ -10,12 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
 
 from projections.database import Database
+from web.auth import SESSION_KEY
 
 ROTATE = "kyoso.rotate_session"
 _NEW_ID = "kyoso.new_session_id"
@@ -48,9 +50,10 @@ class DatabaseSessionStore(Store):
     def _write(self, key: str, data: bytes, expires_at: float | None) -> None:
         with self.db.transaction() as cur:
             cur.execute(
-                "INSERT INTO web_sessions (session_id, data, expires_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-                (key, data, expires_at),
+                "INSERT INTO web_sessions (session_id, data, expires_at, participant_id) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at,"
+                " participant_id = excluded.participant_id",
+                (key, data, expires_at, _participant_of(data)),
             )
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
@@ -106,6 +109,15 @@ class DatabaseSessionStore(Store):
         if row is None or row[0] is None:
             return None
         return int(row[0] - time.time())
+
+
+def _participant_of(data: bytes) -> str | None:
+    """Whose session this is, so that erasing a person can end all their sessions at once."""
+    try:
+        user = msgspec.json.decode(data).get(SESSION_KEY) or {}
+        return str(user["participant_id"])
+    except (msgspec.DecodeError, AttributeError, KeyError, TypeError):
+        return None
 
 
 _LOADED = "kyoso.loaded_session"

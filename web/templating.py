@@ -1,9 +1,11 @@
 """Jinja set-up: autoescaping, and the labels and charts templates may use."""
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from domain.clock import CITY_TZ
 from domain.questions import QUESTION_KINDS
 from domain.survey import SurveyStatus
 from domain.values import AGE_BAND_LABELS, AUDIENCE_LABELS, ROLE_LABELS, WARD_LABELS, Audience
@@ -28,6 +30,34 @@ def question_form_values(question: Any) -> dict[str, Any]:
         values["options"] = "\n".join(question.options)
     values["integer"] = "on" if getattr(question, "integer", True) else ""
     return values
+
+
+def city_time(value: str | datetime | None) -> datetime | None:
+    """A stored moment (ISO text or datetime; UTC when it says nothing) in the city's time."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CITY_TZ)
+
+
+def format_date(value: str | date | datetime | None) -> str:
+    """YYYY/MM/DD: calendar days as they are; moments as the day they fell on in Japan."""
+    if not value:
+        return ""
+    if isinstance(value, str) and len(value) == 10:
+        return value.replace("-", "/")
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.strftime("%Y/%m/%d")
+    moment = city_time(value)
+    return moment.strftime("%Y/%m/%d") if moment else ""
+
+
+def format_datetime(value: str | datetime | None) -> str:
+    """YYYY/MM/DD HH:MM in Japan time: every time shown to a person."""
+    moment = city_time(value)
+    return moment.strftime("%Y/%m/%d %H:%M") if moment else ""
 
 
 def stacked_rows(columns: list[Any]) -> list[tuple[str, list[float | None], Any]]:
@@ -56,6 +86,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
         stacked_rows=stacked_rows,
         question_form_values=question_form_values,
     )
-    env.filters["date"] = lambda value: (value or "")[:10].replace("-", "/")
+    env.filters["date"] = format_date
+    env.filters["datetime"] = format_datetime
     env.filters["status_label"] = lambda value: SurveyStatus(value).label
     env.filters["audience_label"] = lambda value: Audience(value).label
