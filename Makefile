@@ -113,8 +113,10 @@ test: install browser
 	echo; echo "== pytest: $${summary:-no summary line (see $(TEST_LOG))} (exit $$status)"; \
 	exit $$status
 
+# The postgres figures run on a throwaway server that the test support module starts, hands to
+# the command as KYOSO_BENCH_DATABASE_URL, and stops; `kyoso bench` alone runs the SQLite ones.
 bench: install
-	$(BIN)/kyoso bench $(BENCH_ARGS)
+	$(BIN)/python -m tests.support.postgres -- $(BIN)/kyoso bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from eventsourcing.persistence import Mapper, RecordConflictError
 
 from domain import clock
 from domain.batching import GroupCommitter
+from domain.disclosure import Purpose, TextDisclosure
 from domain.errors import AlreadyAnswered, InvalidCommand, NotAllowed, NotFound
 from domain.identities import Consent, Identity, IdentityStore, normalise_email
 from domain.participant import STAFF_ROLES, Participant
@@ -87,6 +88,7 @@ class Kyoso(Application[UUID]):
         except BaseException:
             self.identities.erase(participant.id)
             raise
+        self._make_key(participant.id)
         return participant.id
 
     def register_participant(
@@ -95,7 +97,13 @@ class Kyoso(Application[UUID]):
         """Registers a participant without an identity (imports, demo data, benchmarks)."""
         participant = Participant.register(Role(role), department, attributes or Attributes())
         self.save(participant)
+        self._make_key(participant.id)
         return participant.id
+
+    def _make_key(self, participant_id: UUID) -> None:
+        """Made at registration, so that answering never has to write a key on its hot path."""
+        if self.keys is not None:
+            self.keys.key_for(participant_id)
 
     def get_participant(self, participant_id: UUID) -> Participant:
         return self._get(participant_id, Participant, "利用者が見つかりません。")
@@ -324,6 +332,30 @@ class Kyoso(Application[UUID]):
 
     def has_answered(self, survey_id: UUID, participant_id: UUID) -> bool:
         return response_id(survey_id, participant_id) in self.repository
+
+    # Text disclosures
+
+    def record_text_disclosure(
+        self, *, reader_id: UUID, survey_id: UUID, question_ids: list[str], purpose: Purpose
+    ) -> list[UUID]:
+        """Records that an auditor (or an admin acting as one) is being shown a survey's raw free
+        text: one disclosure per question, saved together before the page shows any of it."""
+        reader = self.get_participant(reader_id)
+        survey = self.get_survey(survey_id)
+        disclosures = [
+            TextDisclosure.disclose(
+                reader_id=reader_id,
+                role=reader.role,
+                erased=reader.erased,
+                survey_id=survey_id,
+                question_id=survey.question(question_id).id,
+                purpose=purpose,
+            )
+            for question_id in question_ids
+        ]
+        if disclosures:
+            self.save(*disclosures)
+        return [d.id for d in disclosures]
 
     # Helpers
 

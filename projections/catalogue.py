@@ -8,10 +8,11 @@ from domain.questions import AnyQuestion
 from domain.survey import SurveyStatus
 from domain.values import Audience
 from projections.database import Database
+from projections.segments import shown
 from projections.surveys import QUESTIONS
 
 
-class SurveySummary(msgspec.Struct, kw_only=True):
+class _Survey(msgspec.Struct, kw_only=True):
     id: str
     department: str
     title: str
@@ -22,12 +23,38 @@ class SurveySummary(msgspec.Struct, kw_only=True):
     opens_on: str | None
     closes_on: str | None
     published_at: str | None
-    response_count: int
     question_count: int
+
+
+class PublicSurveySummary(_Survey, kw_only=True):
+    """A survey as anyone may see it: fewer than MIN_CELL responses show only as the mark."""
+
+    response_count: int | str
+
+
+class PublicSurveyDetail(PublicSurveySummary, kw_only=True):
+    questions: list[AnyQuestion]
+
+
+class SurveySummary(_Survey, kw_only=True):
+    """A survey with its exact response count, for its own department's staff."""
+
+    response_count: int
+
+    @property
+    def shown_response_count(self) -> int | str:
+        """The count as the public sees it: a survey of one or two respondents would say who answered."""
+        return shown(self.response_count)
+
+    def public(self) -> PublicSurveySummary:
+        return PublicSurveySummary(**{**msgspec.structs.asdict(self), "response_count": self.shown_response_count})
 
 
 class SurveyDetail(SurveySummary, kw_only=True):
     questions: list[AnyQuestion]
+
+    def public(self) -> PublicSurveyDetail:
+        return PublicSurveyDetail(**{**msgspec.structs.asdict(self), "response_count": self.shown_response_count})
 
 
 _COLUMNS = (

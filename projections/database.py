@@ -213,7 +213,8 @@ def postgres_env(url: str) -> dict[str, str]:
     """The eventsourcing settings for a postgresql:// URL."""
     parts = urlparse(url)
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # PostgreSQL's recorder, plus the tamper-evident chain written in the same transaction.
+        "PERSISTENCE_MODULE": "projections.event_chain:ChainedPostgresFactory",
         "POSTGRES_DBNAME": parts.path.lstrip("/") or "kyoso",
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(parts.port or 5432),

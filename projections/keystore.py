@@ -27,6 +27,12 @@ class SQLDataKeys:
             key = self._cache.get(participant_id)
         if key is not None:
             return key
+        row = self.db.query_one("SELECT key FROM data_keys WHERE participant_id = ?", (str(participant_id),))
+        if row is not None:  # Made at registration: a read, not a write, on the submission path.
+            key = bytes(row[0]) if row[0] is not None else None
+            if key is not None:
+                self._remember(participant_id, key)
+            return key
         with self.db.transaction() as cur:
             cur.execute(
                 "INSERT INTO data_keys (participant_id, key, created_at) VALUES (?, ?, ?)"

@@ -9,11 +9,13 @@ from domain.questions import FreeText, MultipleChoice, Number, Scale, SingleChoi
 from projections.catalogue import SurveyDetail
 from projections.database import Database
 from projections.segments import MIN_CELL, SEGMENT_VALUES, SEGMENTS, SUPPRESSED, shown
+from projections.suppression import line, protect
 from projections.surveys import ANSWERED, SURVEY_COUNT, number_bins
 
 ERASED_TEXT = "（削除済み）"
 
-Shown = int | str  # a count, or "<5"
+Shown = int | str  # a count, or the mark SUPPRESSED
+Cell = tuple[str | int, ...]  # ("n" | "c" | "s", segment, value[, bucket]): respondents, a count, a sum
 
 
 class Column(msgspec.Struct, kw_only=True):
@@ -43,6 +45,7 @@ class SurveyResults(msgspec.Struct, kw_only=True):
     title: str
     respondents: Shown
     min_cell: int
+    suppressed_mark: str = SUPPRESSED
     segments: dict[str, str]
     questions: list[QuestionResult]
 
@@ -71,48 +74,130 @@ def _n(x: float) -> str:
     return str(int(x)) if x == int(x) else f"{x:.1f}"
 
 
-def complement(cells: list[Shown], total_shown: bool) -> list[int]:
-    """Secondary suppression for one line of cells that add up to a shown total.
+def bucket_weights(question: Any) -> list[int] | None:
+    """The value each bucket stands for, when a column's sum is the weighted sum of its counts:
+    then a shown mean ties the counts by one more equation (a scale, or a number one per value)."""
+    if isinstance(question, Scale):
+        return list(range(1, 6))
+    if isinstance(question, Number):
+        bins = number_bins(question)
+        if all(lo == hi for lo, hi in bins):
+            return [int(lo) for lo, _ in bins]
+    return None
 
-    With a single hidden cell, the total minus the others would give it away, so the smallest
-    shown cell is hidden too. Returns the positions it hid.
+
+class Figures(msgspec.Struct, frozen=True):
+    """The true figures of one column, before anything is hidden."""
+
+    segment: str
+    value: str
+    label: str
+    respondents: int
+    counts: list[int]
+    total: float
+
+
+def _n_cell(f: Figures) -> Cell:
+    return ("n", f.segment, f.value)
+
+
+def _count_cell(f: Figures, bucket: int) -> Cell:
+    return ("c", f.segment, f.value, bucket)
+
+
+def _sum_cell(f: Figures) -> Cell:
+    return ("s", f.segment, f.value)
+
+
+def hidden_cells(
+    overall: Figures,
+    breakdowns: dict[str, list[Figures]],
+    *,
+    partitioned: bool,
+    has_mean: bool,
+    weights: list[int] | None,
+) -> set[Cell]:
+    """The cells to hide so that no hidden figure can be worked out from the shown ones.
+
+    A column of fewer than MIN_CELL respondents is hidden whole (respondents, counts, percents,
+    mean), and so is a second one wherever it would be the only hidden column of a breakdown;
+    those choices depend on the respondents alone, so they agree between questions answered by
+    the same people. Counts under MIN_CELL are hidden. Then the equations anyone can write are
+    audited exactly (projections.suppression): segment values add up to the whole ("unknown"
+    included), buckets of single choice, scale and number questions add up to their column,
+    sums (mean × n) add up across segment values and, for a scale or a one-bin-per-value number,
+    equal the weighted counts. More counts or means are hidden, breakdown cells before overall
+    ones, until none is determined. With MIN_CELL or more, the overall respondents stay shown.
     """
-    hidden = [i for i, c in enumerate(cells) if c == SUPPRESSED]
-    shown_at = [i for i, c in enumerate(cells) if c != SUPPRESSED]
-    if not total_shown or len(hidden) != 1 or not shown_at:
-        return []
-    smallest = min(shown_at, key=lambda i: cells[i])  # type: ignore[arg-type, return-value]
-    cells[smallest] = SUPPRESSED
-    return [smallest]
+    everything = [overall, *(f for fs in breakdowns.values() for f in fs)]
 
+    def whole(f: Figures) -> list[Cell]:
+        return [_n_cell(f), *(_count_cell(f, b) for b in range(len(f.counts))), *([_sum_cell(f)] if has_mean else [])]
 
-def protect(overall: Column, breakdowns: dict[str, list[Column]], *, partitioned: bool) -> None:
-    """Hides what could be worked out by subtraction, until nothing more can be.
+    if overall.respondents < MIN_CELL:
+        return {cell for f in everything for cell in whole(f)}
+    hidden: set[Cell] = set()
+    for columns in breakdowns.values():
+        small = [f for f in columns if f.respondents < MIN_CELL]
+        rest = [f for f in columns if f.respondents >= MIN_CELL]
+        if len(small) == 1 and rest:
+            small.append(min(rest, key=lambda f: f.respondents))
+        for f in small:
+            hidden.update(whole(f))
+    for f in everything:
+        hidden.update(_count_cell(f, b) for b, count in enumerate(f.counts) if count < MIN_CELL)
 
-    Segment values add up to the whole (every respondent has exactly one ward, age band and
-    family status, "unknown" included), and for single choice, scale and number questions the
-    buckets add up to the respondents of a column.
-    """
-    changed = True
-    while changed:
-        changed = False
-        columns_of_all = [overall, *(c for cs in breakdowns.values() for c in cs)]
+    equations: list[dict[Cell, int]] = []
+    for columns in breakdowns.values():
+        equations.append(line(_n_cell(overall), map(_n_cell, columns)))
+        for b in range(len(overall.counts)):
+            equations.append(line(_count_cell(overall, b), [_count_cell(f, b) for f in columns]))
+        if has_mean:
+            equations.append(line(_sum_cell(overall), map(_sum_cell, columns)))
+    for f in everything:
+        buckets = [_count_cell(f, b) for b in range(len(f.counts))]
         if partitioned:
-            for column in columns_of_all:
-                for i in complement(column.counts, isinstance(column.respondents, int)):
-                    column.percents[i] = None
-                    changed = True
-        for columns in breakdowns.values():
-            respondents = [c.respondents for c in columns]
-            for i in complement(respondents, isinstance(overall.respondents, int)):
-                columns[i].respondents = SUPPRESSED
-                changed = True
-            for bucket, total in enumerate(overall.counts):
-                line = [c.counts[bucket] for c in columns]
-                for i in complement(line, isinstance(total, int)):
-                    columns[i].counts[bucket] = SUPPRESSED
-                    columns[i].percents[bucket] = None
-                    changed = True
+            equations.append(line(_n_cell(f), buckets))
+        if weights is not None:
+            equations.append(line(_sum_cell(f), buckets, lambda cell: weights[cell[3]]))
+
+    # What may be hidden more, cheapest first: breakdown counts and means (a mean is worth its
+    # column's respondents), then overall counts, and the overall mean last of all (only a 0/1
+    # number question, whose mean is a share, has been seen to need it).
+    cost: dict[Cell, tuple[int, float, int]] = {}
+    for f in everything:
+        tier = 1 if f is overall else 0
+        for b, count in enumerate(f.counts):
+            cost[_count_cell(f, b)] = (tier, count, len(cost))
+        if has_mean:
+            cost[_sum_cell(f)] = (2, 0, len(cost)) if f is overall else (0, f.respondents, len(cost))
+    return protect(equations, hidden, cost)
+
+
+def shown_column(f: Figures, hidden: set[Cell], has_mean: bool) -> Column:
+    """A column as published: a percent only beside a shown count of shown respondents."""
+    n_shown = _n_cell(f) not in hidden
+    counts: list[Shown] = []
+    percents: list[float | None] = []
+    for b, count in enumerate(f.counts):
+        if _count_cell(f, b) in hidden:
+            counts.append(SUPPRESSED)
+            percents.append(None)
+        else:
+            counts.append(count)
+            percents.append(round(100 * count / f.respondents, 1) if n_shown else None)
+    mean = None
+    if has_mean and n_shown and _sum_cell(f) not in hidden:
+        mean = round(f.total / f.respondents, 2)
+    return Column(
+        segment=f.segment,
+        value=f.value,
+        label=f.label,
+        respondents=f.respondents if n_shown else SUPPRESSED,
+        counts=counts,
+        percents=percents,
+        mean=mean,
+    )
 
 
 class Results:
@@ -133,30 +218,35 @@ class Results:
         questions = []
         for question in survey.questions:
             keys, labels = bucket_labels(question)
-            breakdowns: dict[str, list[Column]] = {}
+            figures: dict[str, list[Figures]] = {}
             for segment in SEGMENTS:
-                columns = []
+                figures[segment] = []
                 for value, label in SEGMENT_VALUES[segment].items():
                     if segment != "all" and respondents(segment, value) == 0:
                         continue
-                    columns.append(
-                        self._column(question, segment, value, label, keys, cells[(question.id, segment, value)])
-                    )
-                breakdowns[segment] = columns
-            overall = breakdowns.pop("all")[0]
-            protect(overall, breakdowns, partitioned=not isinstance(question, MultipleChoice | FreeText))
-            text_count = None
-            if isinstance(question, FreeText):
-                text_count = overall.respondents
+                    found = cells[(question.id, segment, value)]
+                    answered, total = found.get(ANSWERED, (0, 0.0))
+                    counts = [found.get(key, (0, 0.0))[0] for key in keys]
+                    figures[segment].append(Figures(segment, value, label, answered, counts, total))
+            overall = figures.pop("all")[0]
+            has_mean = isinstance(question, Scale | Number)
+            hidden = hidden_cells(
+                overall,
+                figures,
+                partitioned=not isinstance(question, MultipleChoice | FreeText),
+                has_mean=has_mean,
+                weights=bucket_weights(question),
+            )
+            shown_overall = shown_column(overall, hidden, has_mean)
             questions.append(
                 QuestionResult(
                     id=question.id,
                     text=question.text,
                     kind=question.__struct_config__.tag,  # type: ignore[arg-type]
                     buckets=labels,
-                    overall=overall,
-                    breakdowns=breakdowns,
-                    text_count=text_count,
+                    overall=shown_overall,
+                    breakdowns={s: [shown_column(f, hidden, has_mean) for f in fs] for s, fs in figures.items()},
+                    text_count=shown_overall.respondents if isinstance(question, FreeText) else None,
                 )
             )
         return SurveyResults(
@@ -166,40 +256,6 @@ class Results:
             min_cell=MIN_CELL,
             segments={k: v for k, v in SEGMENTS.items() if k != "all"},
             questions=questions,
-        )
-
-    @staticmethod
-    def _column(
-        question: Any,
-        segment: str,
-        value: str,
-        label: str,
-        keys: list[str],
-        cells: dict[str, tuple[int, float]],
-    ) -> Column:
-        answered, total = cells.get(ANSWERED, (0, 0.0))
-        hidden = answered < MIN_CELL
-        counts: list[Shown] = []
-        percents: list[float | None] = []
-        for key in keys:
-            count = cells.get(key, (0, 0.0))[0]
-            if hidden or count < MIN_CELL:
-                counts.append(SUPPRESSED)
-                percents.append(None)
-            else:
-                counts.append(count)
-                percents.append(round(100 * count / answered, 1))
-        mean = None
-        if isinstance(question, Scale | Number) and not hidden:
-            mean = round(total / answered, 2)
-        return Column(
-            segment=segment,
-            value=value,
-            label=label,
-            respondents=shown(answered),
-            counts=counts,
-            percents=percents,
-            mean=mean,
         )
 
     def free_texts(

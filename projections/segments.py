@@ -2,9 +2,13 @@
 
 from domain.values import AGE_BAND_LABELS, WARD_LABELS, AgeBand, Attributes, Ward
 
-# A cell describing fewer respondents than this is shown as "<5", so no one is identifiable.
+# A cell describing fewer respondents than this is hidden, so no one is identifiable.
 MIN_CELL = 5
-SUPPRESSED = "<5"
+# The one neutral mark for every hidden cell, whether it is small or hidden so that a small one
+# cannot be worked out by subtraction ("<5" would be false for the latter), as in Japan's
+# official statistics: readers are told both reasons, never which one applies.
+SUPPRESSED = "x"
+SUPPRESSED_LEGEND = f"{SUPPRESSED}: {MIN_CELL}人未満、または逆算防止のため非表示"
 
 UNKNOWN = "unknown"
 

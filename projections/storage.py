@@ -11,6 +11,7 @@ from uuid import UUID
 from domain.application import Kyoso
 from migrations import migrate
 from projections.catalogue import Catalogue
+from projections.checkpoints import Checkpointer, CheckpointLog
 from projections.database import (
     Database,
     PostgresDatabase,
@@ -30,7 +31,8 @@ def event_store_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
     if database_url and is_postgres_url(database_url):
         return postgres_env(database_url)
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        # SQLite's recorder, plus the tamper-evident chain written in the same transaction.
+        "PERSISTENCE_MODULE": "projections.event_chain:ChainedSQLiteFactory",
         "SQLITE_DBNAME": str(data_dir / "events.sqlite3"),
         "SQLITE_LOCK_TIMEOUT": "30",
     }
@@ -54,6 +56,7 @@ class Storage:
     data_dir: Path
     database_url: str | None = None
     _thread: ProjectorThread | None = field(default=None, repr=False)
+    _checkpointer: Checkpointer | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, data_dir: str | Path, database_url: str | None = None) -> "Storage":
@@ -86,6 +89,21 @@ class Storage:
             self.projector.catch_up()
             self._thread = ProjectorThread(self.projector, interval).start()
 
+    @property
+    def checkpointer(self) -> Checkpointer:
+        """Verifies the event chain and signs checkpoints of it (outside the database)."""
+        if self._checkpointer is None:
+            self._checkpointer = Checkpointer(self.app, CheckpointLog.for_data_dir(self.data_dir))
+        return self._checkpointer
+
+    def start_checkpointing(self, interval: float | None = None) -> None:
+        """Verifies the chain and signs its head now and then (KYOSO_CHECKPOINT_SECONDS), in the background."""
+        self.checkpointer.start(interval)
+
+    def stop_checkpointing(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+
     def erase(self, participant_id: UUID) -> None:
         """Erases a person for good: key, identity and sessions at once; then the read models
         drop their text, and (on SQLite) no page or log of the database file keeps a copy."""
@@ -96,6 +114,7 @@ class Storage:
         self.db.purge_deleted()
 
     def close(self) -> None:
+        self.stop_checkpointing()
         if self._thread is not None:
             self._thread.stop()
             self._thread = None

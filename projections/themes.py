@@ -7,8 +7,8 @@ import msgspec
 
 from domain.themes import AnalysisModel, ThemeNode
 from projections.database import Database
-from projections.results import complement
-from projections.segments import SEGMENT_VALUES, SEGMENTS, UNKNOWN, shown
+from projections.segments import MIN_CELL, SEGMENT_VALUES, SEGMENTS, SUPPRESSED, UNKNOWN
+from projections.suppression import line, protect
 
 _THEMES = msgspec.json.Decoder(list[ThemeNode])
 _MODEL = msgspec.json.Decoder(AnalysisModel)
@@ -88,7 +88,12 @@ class ThemeReadModel:
         }
 
     def breakdown(self, analysis: AnalysisView) -> dict[str, dict[str, list[SegmentCount]]]:
-        """For each top-level theme, how many of its opinions came from each segment (small cells hidden)."""
+        """For each top-level theme, how many of its opinions came from each segment value.
+
+        One table per segment, themes by segment values, with small cells hidden and enough more
+        that none can be worked out: each theme's size is shown, and the opinions of a segment
+        value add up to its free-text answers, which the published results may show.
+        """
         attributes = {
             rid: (ward or UNKNOWN, age or UNKNOWN, UNKNOWN if kids is None else ("yes" if kids else "no"))
             for rid, ward, age, kids in self.db.query(
@@ -97,24 +102,36 @@ class ThemeReadModel:
                 (analysis.survey_id, analysis.question_id),
             )
         }
-        result: dict[str, dict[str, list[SegmentCount]]] = {}
         segments = [s for s in SEGMENTS if s != "all"]
+        counts: dict[tuple[str, str, str], int] = Counter()  # (theme, segment, value)
         for theme in analysis.themes:
-            counts = [Counter() for _ in segments]  # type: ignore[var-annotated]
             for member in theme.members:
-                values = attributes.get(member)
-                if values:
-                    for counter, value in zip(counts, values, strict=True):
-                        counter[value] += 1
-            result[theme.id] = {}
-            for segment, counter in zip(segments, counts, strict=True):
-                row = [
-                    SegmentCount(value, label, shown(counter.get(value, 0)))
-                    for value, label in SEGMENT_VALUES[segment].items()
-                    if counter.get(value, 0) or value != UNKNOWN
+                for segment, value in zip(segments, attributes.get(member, ()), strict=False):
+                    counts[(theme.id, segment, value)] += 1
+        result: dict[str, dict[str, list[SegmentCount]]] = {theme.id: {} for theme in analysis.themes}
+        for segment in segments:
+            values = [
+                (value, label)
+                for value, label in SEGMENT_VALUES[segment].items()
+                if value != UNKNOWN or any(counts[(t.id, segment, UNKNOWN)] for t in analysis.themes)
+            ]
+            hidden = _hidden_cells([t.id for t in analysis.themes], segment, [v for v, _ in values], counts)
+            for theme in analysis.themes:
+                cells = [((theme.id, segment, value), label) for value, label in values]
+                result[theme.id][segment] = [
+                    SegmentCount(cell[2], label, SUPPRESSED if cell in hidden else counts[cell])
+                    for cell, label in cells
                 ]
-                cells: list[int | str] = [c.count for c in row]
-                for i in complement(cells, True):  # the theme's size is shown
-                    row[i].count = cells[i]
-                result[theme.id][segment] = row
         return result
+
+
+def _hidden_cells(
+    themes: list[str], segment: str, values: list[str], counts: dict[tuple[str, str, str], int]
+) -> set[tuple[str, str, str]]:
+    cells = {(t, segment, v): counts[(t, segment, v)] for t in themes for v in values}
+    # The totals are keys of their own, always shown: a theme's size, a segment value's answers.
+    equations = [line(("theme", t), [(t, segment, v) for v in values]) for t in themes]
+    equations += [line(("value", v), [(t, segment, v) for t in themes]) for v in values]
+    hidden = {cell for cell, count in cells.items() if count < MIN_CELL}
+    cost = {cell: (count, i) for i, (cell, count) in enumerate(cells.items())}
+    return protect(equations, hidden, cost)  # type: ignore[arg-type, return-value]

@@ -9,10 +9,10 @@ from litestar.testing import TestClient
 
 from domain.values import AgeBand, Attributes, Role, Ward
 from projections.storage import Storage
+from tests.support.postgres import ThrowawayPostgres
 from web.app import create_app
 from web.passwords import hash_password
 from web.settings import Settings
-from web.throwaway_postgres import ThrowawayPostgres
 
 PASSWORD = "correct-horse-battery"
 PASSWORD_HASH = hash_password(PASSWORD)
@@ -65,10 +65,11 @@ class Client(TestClient):  # type: ignore[type-arg]
     """A test client that behaves like a browser: it sends the CSRF token with every POST."""
 
     def csrf(self) -> str:
-        token = self.cookies.get("kyoso_csrf")
+        name = self.app.state.settings.csrf_cookie  # "__Host-" prefixed behind TLS
+        token = self.cookies.get(name)
         if token is None:
             self.get("/login")
-            token = self.cookies.get("kyoso_csrf")
+            token = self.cookies.get(name)
         assert token
         return token
 

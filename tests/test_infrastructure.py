@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.browser import chromium, serve_in_thread
-from web.throwaway_postgres import ThrowawayPostgres
+from tests.support.postgres import ThrowawayPostgres
 
 
 @pytest.mark.postgres

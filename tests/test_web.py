@@ -170,6 +170,7 @@ def test_results_dashboard_and_csv_for_excel(client: Client, world: World, stora
 
 def test_unpublished_results_are_not_public(client: Client, world: World, storage: Storage) -> None:
     assert client.get(f"/surveys/{world.survey}/results").status_code == 403
+    storage.app.close_survey(world.survey, staff_id=world.staff)
     storage.app.publish_results(world.survey, staff_id=world.staff)
     storage.projector.catch_up()
     assert client.get(f"/surveys/{world.survey}/results").status_code == 200

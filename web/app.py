@@ -9,7 +9,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -22,11 +21,13 @@ from litestar.types import Message, Scope
 from domain.errors import AlreadyAnswered, DomainError, EmailAlreadyRegistered, InvalidCommand, NotAllowed, NotFound
 from projections.storage import Storage
 from web import templating
-from web.auth import current_user
-from web.routes import api, audit, auth_pages, pages, staff, themes
+from web.auth import SESSION_KEY, current_user
+from web.boundary import BoundaryMiddleware, RefusedInput
+from web.routes import api, audit, auth_pages, me, pages, staff, themes
 from web.sessions import DatabaseSessionStore, RotatingSessionConfig
 from web.settings import Settings
 from web.themes import ThemeJobs
+from web.throttle import AuthThrottle, limit_auth_attempts
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -53,9 +54,23 @@ def security_headers(secure: bool) -> Any:
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), *headers]  # type: ignore[typeddict-unknown-key]
+            sent = message.get("headers", [])
+            if _signed_in(scope) and not scope["path"].startswith("/static/"):
+                # What a signed-in person sees (their pages, staff CSVs) must not stay in any cache.
+                sent = [(k, v) for k, v in sent if k.lower() != b"cache-control"]
+                sent.append((b"cache-control", b"no-store"))
+            # Pages differ by who is signed in: a shared cache must never hand one person's page to another.
+            varies = [v for k, v in sent if k.lower() == b"vary"]
+            sent = [(k, v) for k, v in sent if k.lower() != b"vary"]
+            sent.append((b"vary", b", ".join([*varies, b"Cookie"])))
+            message["headers"] = [*sent, *headers]  # type: ignore[typeddict-unknown-key]
 
     return add_headers
+
+
+def _signed_in(scope: Scope) -> bool:
+    session = scope.get("session")
+    return isinstance(session, dict) and bool(session.get(SESSION_KEY))
 
 
 STATUS = {
@@ -111,6 +126,17 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return error_page(request, exc.status_code, message, headers=exc.headers)
 
 
+def on_refused_input(request: Request[Any, Any, Any], exc: RefusedInput) -> Response[Any]:
+    if wants_json(request):
+        body: dict[str, Any] = {"status_code": exc.status_code, "error": exc.error, "detail": exc.detail}
+        if exc.field_errors:
+            body["field_errors"] = exc.field_errors
+        return Response(body, status_code=exc.status_code)
+    # htmx would swap the error page into the form it came from: show it as the whole page.
+    headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML"} if request.headers.get("hx-request") else None
+    return error_page(request, exc.status_code, exc.detail, headers=headers)
+
+
 def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if wants_json(request):
@@ -137,22 +163,19 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     def on_startup() -> None:
         if settings.project_in_process:
             storage.start_projecting()
+        storage.start_checkpointing()
 
     def on_shutdown() -> None:
+        storage.stop_checkpointing()
         if owns_storage:
             storage.close()
 
     def provide_storage(state: State) -> Storage:
         return state.storage
 
-    auth_paths = {"/login", "/signup"}
-
-    def throttle_auth(request: Request[Any, Any, Any]) -> bool:
-        return request.method == "POST" and request.url.path in auth_paths
-
     session_config = RotatingSessionConfig(
         store="sessions",
-        key="kyoso_session",
+        key=settings.session_cookie,
         max_age=settings.session_max_age,
         secure=settings.secure_cookies,
         httponly=True,
@@ -162,19 +185,15 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         secret=settings.resolved_secret(),
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
-        cookie_name="kyoso_csrf",
+        cookie_name=settings.csrf_cookie,
         header_name="x-csrftoken",
-    )
-    rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.auth_rate_limit_per_minute),
-        check_throttle_handler=throttle_auth,
-        store="rate_limits",
     )
     return Litestar(
         route_handlers=[
             *pages.routes,
-            # Only sign-in and sign-up are rate limited, so other requests skip the middleware.
-            Router(path="/", route_handlers=auth_pages.routes, middleware=[rate_limit.middleware]),
+            *me.routes,
+            # Sign-in and sign-up attempts are limited per client address (counted in the database).
+            Router(path="/", route_handlers=auth_pages.routes, guards=[limit_auth_attempts]),
             *staff.routes,
             *themes.routes,
             *audit.routes,
@@ -182,10 +201,19 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
             create_static_files_router(path="/static", directories=[HERE / "static"], name="static"),
         ],
         dependencies={"storage": Provide(provide_storage, sync_to_thread=False)},
-        state=State({"storage": storage, "settings": settings, "theme_jobs": ThemeJobs(storage)}),
+        state=State(
+            {
+                "storage": storage,
+                "settings": settings,
+                "theme_jobs": ThemeJobs(storage),
+                "auth_throttle": AuthThrottle(storage.db, settings),
+            }
+        ),
         stores={"sessions": DatabaseSessionStore(storage.db)},
         middleware=[
             session_config.middleware,
+            # After the session, so that an error page still knows who is signed in.
+            BoundaryMiddleware,
         ],
         csrf_config=csrf,
         plugins=[HTMXPlugin()],
@@ -200,6 +228,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         ),
         exception_handlers={
             DomainError: on_domain_error,
+            RefusedInput: on_refused_input,
             HTTPException: on_http_error,
             HTTP_500_INTERNAL_SERVER_ERROR: on_server_error,
         },

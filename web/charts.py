@@ -5,6 +5,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from projections.segments import SUPPRESSED_LEGEND as HIDDEN_LEGEND
+
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 BAR_COLOUR = "#0b5cad"
@@ -25,13 +27,20 @@ def _label_width(labels: Sequence[str], limit: int) -> int:
     return max(80, min(300, 13 * longest + 16))
 
 
+def _hidden(value: object) -> bool:
+    """A hidden cell: the mark (or anything that is not a number) where a count would be."""
+    return not isinstance(value, int | float) or isinstance(value, bool)
+
+
 def bar_chart(title: str, labels: Sequence[str], counts: Sequence[int | str]) -> Markup:
-    """Horizontal bars, one per bucket; a suppressed count ("<5") draws no bar, only its text."""
-    numbers = [c for c in counts if isinstance(c, int)]
+    """Horizontal bars, one per bucket; a hidden count (the mark "x") draws no bar, only the mark,
+    and the chart then carries the legend for it."""
+    numbers = [c for c in counts if not _hidden(c)]
     top = max(numbers, default=0) or 1
     label_width = _label_width(labels, LABEL_LIMIT)
     plot = WIDTH - label_width - 60
-    height = ROW_HEIGHT * len(labels) + 8
+    any_hidden = any(_hidden(c) for c in counts)
+    height = ROW_HEIGHT * len(labels) + 8 + (22 if any_hidden else 0)
     summary = "、".join(f"{label}: {count}" for label, count in zip(labels, counts, strict=True))
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -43,8 +52,8 @@ def bar_chart(title: str, labels: Sequence[str], counts: Sequence[int | str]) ->
             f'<text x="{label_width - 8}" y="{y + 18}" text-anchor="end" class="chart-label">'
             f"{escape(_label(label, LABEL_LIMIT))}</text>"
         )
-        if isinstance(count, int) and count > 0:
-            w = max(2, round(plot * count / top))
+        if not _hidden(count) and count > 0:  # type: ignore[operator]
+            w = max(2, round(plot * count / top))  # type: ignore[operator]
             parts.append(
                 f'<rect x="{label_width}" y="{y + 4}" width="{w}" height="{ROW_HEIGHT - 10}" '
                 f'fill="{BAR_COLOUR}" rx="2"/>'
@@ -52,8 +61,18 @@ def bar_chart(title: str, labels: Sequence[str], counts: Sequence[int | str]) ->
         else:
             w = 0
         parts.append(f'<text x="{label_width + w + 6}" y="{y + 18}" class="chart-value">{escape(str(count))}</text>')
+    if any_hidden:  # no grey here: a hidden count has no bar at all
+        y = ROW_HEIGHT * len(labels) + 19
+        parts.append(f'<text x="10" y="{y}" class="chart-legend">{escape(HIDDEN_LEGEND)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _hidden_legend(x: int, y: int) -> str:
+    return (
+        f'<rect x="{x}" y="{y}" width="12" height="12" fill="{HIDDEN_COLOUR}"/>'
+        f'<text x="{x + 18}" y="{y + 11}" class="chart-legend">{escape(HIDDEN_LEGEND)}</text>'
+    )
 
 
 def stacked_chart(
@@ -61,27 +80,26 @@ def stacked_chart(
     bucket_labels: Sequence[str],
     rows: Sequence[tuple[str, Sequence[float | None], str | int]],
 ) -> Markup:
-    """One 100% bar per segment value, split by bucket share; a hidden segment shows only "<5"."""
+    """One 100% bar per segment value, split by bucket share. Hidden shares are grey, together:
+    a row whose respondents are hidden (the mark "x") is grey throughout."""
     plot = WIDTH - LABEL_WIDTH - 10
-    legend_rows = (len(bucket_labels) + 3) // 3
+    shares = [[None] * len(percents) if _hidden(n) else list(percents) for _, percents, n in rows]
+    hidden_shares = [100 - sum(p for p in row if p) if any(p is None for p in row) else 0.0 for row in shares]
+    any_hidden = any(h > 0.05 for h in hidden_shares)
+    legend_rows = (len(bucket_labels) + 2) // 3 + (1 if any_hidden else 0)
     height = ROW_HEIGHT * len(rows) + 8 + legend_rows * 22
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{escape(title)}（数値は隣の表を参照）" focusable="false">'
     ]
-    for i, (label, percents, respondents) in enumerate(rows):
+    for i, ((label, _, respondents), row, hidden) in enumerate(zip(rows, shares, hidden_shares, strict=True)):
         y = 4 + i * ROW_HEIGHT
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{y + 18}" text-anchor="end" class="chart-label">'
             f"{escape(_label(label))}</text>"
         )
-        if any(p is None for p in percents) and all(p is None for p in percents):
-            parts.append(
-                f'<text x="{LABEL_WIDTH + 4}" y="{y + 18}" class="chart-value">{escape(str(respondents))}</text>'
-            )
-            continue
         x = float(LABEL_WIDTH)
-        for j, p in enumerate(percents):
+        for j, p in enumerate(row):
             if not p:
                 continue
             w = plot * p / 100
@@ -90,19 +108,23 @@ def stacked_chart(
                 f'fill="{PALETTE[j % len(PALETTE)]}"/>'
             )
             x += w
-        hidden = 100 - sum(p for p in percents if p)
-        if any(p is None for p in percents) and hidden > 0.05:
-            # Small cells are hidden, not dropped: their share together stays visible, in grey.
+        if hidden > 0.05:
+            # Hidden cells are not dropped: their share together stays visible, in grey.
             w = plot * hidden / 100
             parts.append(
                 f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{ROW_HEIGHT - 10}" fill="{HIDDEN_COLOUR}"/>'
             )
+        if _hidden(respondents):
+            parts.append(
+                f'<text x="{LABEL_WIDTH + 6}" y="{y + 18}" class="chart-value">{escape(str(respondents))}</text>'
+            )
     y0 = 8 + ROW_HEIGHT * len(rows)
-    for j, label in enumerate([*bucket_labels, "5人未満のため非表示"]):
+    for j, label in enumerate(bucket_labels):
         lx = 10 + (j % 3) * (WIDTH // 3)
         ly = y0 + (j // 3) * 22
-        colour = HIDDEN_COLOUR if j == len(bucket_labels) else PALETTE[j % len(PALETTE)]
-        parts.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{PALETTE[j % len(PALETTE)]}"/>')
         parts.append(f'<text x="{lx + 18}" y="{ly + 11}" class="chart-legend">{escape(_label(label, 16))}</text>')
+    if any_hidden:
+        parts.append(_hidden_legend(10, y0 + (len(bucket_labels) + 2) // 3 * 22))
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -3,12 +3,17 @@
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from domain.values import Role
+from web.cli_audit import audit
 from web.cli_common import console, data_dir_option, open_storage, progress_bar, settings_for
 from web.cli_themes import themes
+
+if TYPE_CHECKING:
+    from projections.runner import Failure
 
 
 @click.group(help="共創 Kyoso: an event-sourced citizen-participation platform.")
@@ -36,7 +41,7 @@ def serve(data_dir: Path | None, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=True,
+        proxy_headers=False,  # web/throttle.py decides which X-Forwarded-For to believe
         server_header=False,
     )
 
@@ -94,7 +99,20 @@ def projections() -> None:
     pass
 
 
-@projections.command(help="Delete the read models and project every event again, with a progress bar.")
+def _report_failures(failures: "list[Failure]", total: int) -> None:
+    """Every event not applied, on stderr; the command then exits 1 (the read models are complete otherwise)."""
+    console.print(f"[bold red]{total} event(s) could not be projected[/] (kept in projection_failures):")
+    for f in failures:
+        console.print(f"  position {f.position}  {f.topic}  {f.originator_id} v{f.originator_version}: {f.error}")
+    if total > len(failures):
+        console.print(f"  … and {total - len(failures)} more")
+    console.print("Fix the cause, then run `kyoso projections retry` (or rebuild).")
+
+
+@projections.command(
+    help="Delete the read models and project every event again, with a progress bar. Events that cannot be "
+    "projected are recorded and listed, and the command then exits 1."
+)
 @data_dir_option
 def rebuild(data_dir: Path | None) -> None:
     storage = open_storage(settings_for(data_dir))
@@ -107,6 +125,26 @@ def rebuild(data_dir: Path | None) -> None:
             progress.update(task, completed=total)
         elapsed = time.perf_counter() - started
         console.print(f"{applied} events projected in {elapsed:.1f}s")
+        if count := storage.projector.failure_count():
+            _report_failures(storage.projector.failures(limit=100), count)
+            raise SystemExit(1)
+    finally:
+        storage.close()
+
+
+@projections.command(
+    help="Apply again, in position order, the events recorded as failed; exits 1 if any still fails. "
+    "They come after later events: where order matters, rebuild instead."
+)
+@data_dir_option
+def retry(data_dir: Path | None) -> None:
+    storage = open_storage(settings_for(data_dir))
+    try:
+        applied, remaining = storage.projector.retry_failures()
+        console.print(f"{applied} failed event(s) applied")
+        if remaining:
+            _report_failures(remaining[:100], len(remaining))
+            raise SystemExit(1)
     finally:
         storage.close()
 
@@ -115,12 +153,19 @@ def rebuild(data_dir: Path | None) -> None:
 @data_dir_option
 @click.option("--interval", default=0.2, show_default=True, type=float)
 def run(data_dir: Path | None, interval: float) -> None:
+    from projections.runner import TRANSIENT, describe
+
     storage = open_storage(settings_for(data_dir))
     console.print(f"projecting (position {storage.projector.position()}); Ctrl-C to stop")
     try:
         while True:
-            if storage.projector.catch_up() == 0:
-                time.sleep(interval)
+            try:
+                if storage.projector.catch_up() == 0:
+                    time.sleep(interval)
+            except TRANSIENT as e:
+                # The database is away (a poison event is recorded, never raised): wait and go on.
+                console.print(f"projection paused: {describe(e)}; retrying in 2s")
+                time.sleep(2)
     except KeyboardInterrupt:
         pass
     finally:
@@ -130,9 +175,21 @@ def run(data_dir: Path | None, interval: float) -> None:
 @cli.command(help="Run the benchmarks; prints one JSON line per figure.")
 @click.option("--only", multiple=True, help="Run only benchmarks whose name starts with this.")
 @click.option("--quick", is_flag=True, help="Smaller sizes, for a smoke test.")
-def bench(only: tuple[str, ...], quick: bool) -> None:
-    from web.bench import run_benchmarks
+@click.option(
+    "--database-url",
+    envvar="KYOSO_BENCH_DATABASE_URL",
+    default=None,
+    help="A PostgreSQL server for the postgres figures (each in a new database there; needs CREATEDB). "
+    "Without one, only the SQLite figures run. `make bench` starts a throwaway server.",
+)
+def bench(only: tuple[str, ...], quick: bool, database_url: str | None) -> None:
+    from projections.database import is_postgres_url
+    from web.bench import DATABASE_URL_VARIABLE, run_benchmarks
 
+    if database_url:
+        if not is_postgres_url(database_url):
+            raise click.ClickException(f"--database-url must be a postgresql:// URL: {database_url!r}")
+        os.environ[DATABASE_URL_VARIABLE] = database_url
     run_benchmarks(only=only, quick=quick)
 
 
@@ -174,23 +231,56 @@ def add_user(
     console.print(f"created {role} {participant_id}")
 
 
-@users.command("erase", help="Delete a person's identity; their answers stay, pseudonymous.")
+@users.command("erase", help="Erase a person: their data key, identity and sessions; answers stay, pseudonymous.")
 @data_dir_option
 @click.option("--email", required=True)
-@click.confirmation_option(prompt="Erase this person's e-mail, name and password for good?")
+@click.confirmation_option(prompt="Erase this person's e-mail, name, password and free text for good?")
 def erase_user(data_dir: Path | None, email: str) -> None:
     storage = open_storage(settings_for(data_dir))
     try:
         identity = storage.identities.find_by_email(email)
         if identity is None:
             raise click.ClickException("そのメールアドレスの利用者はいません。")
-        storage.app.erase_participant(identity.participant_id)
+        storage.erase(identity.participant_id)
     finally:
         storage.close()
     console.print(f"erased {identity.participant_id}")
 
 
+@users.command("role", help="Change a person's role; staff and admins need a department. Effective within seconds.")
+@data_dir_option
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--department", default=None)
+def change_role(data_dir: Path | None, email: str, role: str, department: str | None) -> None:
+    from domain.errors import DomainError
+    from web.security_log import security_event
+
+    storage = open_storage(settings_for(data_dir))
+    try:
+        identity = storage.identities.find_by_email(email)
+        if identity is None:
+            raise click.ClickException("そのメールアドレスの利用者はいません。")
+        # Signed-in sessions keep going, with the new role: web/auth.py re-reads it on requests.
+        storage.app.change_role(identity.participant_id, Role(role), department, changed_by=None)
+        participant = storage.app.get_participant(identity.participant_id)
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+    finally:
+        storage.close()
+    security_event(
+        "role_change",
+        identity.participant_id,
+        role=participant.role.value,
+        department=participant.department,
+        source="cli",
+    )
+    where = f" ({participant.department})" if participant.department else ""
+    console.print(f"{identity.participant_id} is now {participant.role.value}{where}")
+
+
 cli.add_command(themes)
+cli.add_command(audit)
 
 
 def main() -> None:

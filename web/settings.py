@@ -23,8 +23,28 @@ class Settings:
     # where `kyoso projections run` can do it in a separate worker instead).
     project_in_process: bool = field(default_factory=lambda: _bool(os.environ.get("KYOSO_PROJECT_IN_PROCESS"), True))
     auth_rate_limit_per_minute: int = field(default_factory=lambda: int(os.environ.get("KYOSO_AUTH_RATE_LIMIT", "20")))
+    # Reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For names the client;
+    # from anyone else the header is ignored, so a client cannot choose its own address.
+    trusted_proxies: str = field(default_factory=lambda: os.environ.get("KYOSO_TRUSTED_PROXIES", ""))
+    # Failed logins for one account within the window before further attempts are refused.
+    login_failure_limit: int = 10
+    login_failure_window: int = 15 * 60
     max_body_bytes: int = 256 * 1024
     session_max_age: int = 8 * 3600
+
+    @property
+    def session_cookie(self) -> str:
+        return self._cookie_prefix + "kyoso_session"
+
+    @property
+    def csrf_cookie(self) -> str:
+        return self._cookie_prefix + "kyoso_csrf"
+
+    @property
+    def _cookie_prefix(self) -> str:
+        # Behind TLS, "__Host-" makes browsers refuse the cookie unless it is Secure, host-only
+        # and for the whole site, so a sibling subdomain or plain HTTP cannot plant one.
+        return "__Host-" if self.secure_cookies else ""
 
     def resolved_secret(self) -> str:
         """The CSRF secret: configured, or kept in the data dir so restarts keep tokens valid."""

@@ -1,7 +1,7 @@
 """The JSON API, `/api/v1`: msgspec structs in and out, documented at /schema/openapi.json."""
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -13,15 +13,17 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.openapi import ResponseSpec
+from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from domain.questions import AnswerValue
 from domain.survey import SurveyStatus
-from projections.catalogue import SurveyDetail, SurveySummary
+from projections.catalogue import PublicSurveyDetail, PublicSurveySummary, SurveyDetail
 from projections.results import SurveyResults
 from projections.storage import Storage
+from web import access
 from web.auth import current_user
-from web.routes.common import may_see_results, survey_or_404
+from web.routes.common import survey_or_404
 
 
 class ResponseIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,27 +53,31 @@ VISIBLE = {
 
 @get("/surveys", sync_to_thread=True, summary="公開中のアンケート一覧（全部署）")
 def list_surveys(
-    storage: Storage, status: str = "published", department: str | None = None, limit: int = 100, offset: int = 0
-) -> list[SurveySummary]:
+    storage: Storage,
+    status: str = "published",
+    department: str | None = None,
+    limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    offset: Annotated[int, Parameter(ge=0, le=2**31 - 1)] = 0,
+) -> list[PublicSurveySummary]:
     statuses = VISIBLE.get(status)
     if statuses is None:
         raise ValidationException(f"unknown status {status!r}; use published, closed or all")
-    return storage.catalogue.surveys(
+    found = storage.catalogue.surveys(
         statuses=statuses, department=department, limit=max(1, min(limit, 500)), offset=max(0, offset)
     )
+    return [s.public() for s in found]  # fewer than 5 responses show as the mark, whoever asks
 
 
 def _visible_survey(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> SurveyDetail:
     survey = survey_or_404(storage, survey_id)
-    user = current_user(request)
-    if survey.status is SurveyStatus.DRAFT and not (user and user.is_staff):
+    if not access.may_view_survey(current_user(request), survey):
         raise NotFoundException("アンケートが見つかりません。")
     return survey
 
 
 @get("/surveys/{survey_id:uuid}", sync_to_thread=True, summary="アンケートと質問")
-def get_survey(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> SurveyDetail:
-    return _visible_survey(request, storage, survey_id)
+def get_survey(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> PublicSurveyDetail:
+    return _visible_survey(request, storage, survey_id).public()
 
 
 @post(
@@ -100,7 +106,8 @@ async def submit_response(
 @get("/surveys/{survey_id:uuid}/results", sync_to_thread=True, summary="集計結果（5人未満のセルは非表示）")
 def get_results(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> SurveyResults:
     survey = _visible_survey(request, storage, survey_id)
-    if not may_see_results(current_user(request), survey):
+    # Another department's staff, like everyone else, get published results only.
+    if not access.may_read_results(current_user(request), survey):
         raise PermissionDeniedException("results are not published yet")
     return storage.results.of(survey)
 

@@ -1,18 +1,18 @@
 """Auditors' pages: recorded theme analyses, the latest events, and results replayed at any past moment."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Router, get
+from litestar import Request, Response, Router, get, post
 from litestar.response import Template
 
+from domain.clock import CITY_TZ
+from projections.checkpoints import CheckpointError
 from projections.storage import Storage
 from web.auth import auditors_only
-from web.routes.common import page, survey_or_404
+from web.routes.common import go, page, survey_or_404
 from web.routes.themes import analysis_page
-
-JST = timezone(timedelta(hours=9))
 
 
 @get("/", sync_to_thread=True)
@@ -24,9 +24,34 @@ def audit_home(request: Request[Any, Any, Any], storage: Storage) -> Template:
         request,
         "audit/index.html",
         analyses=storage.themes.analyses(limit=200),
+        projection_failures=storage.projector.failures(limit=200),
+        projection_failure_count=storage.projector.failure_count(),
         events=list(reversed(events)),
         surveys=storage.catalogue.surveys(limit=500),
+        integrity=integrity(storage),
     )
+
+
+def integrity(storage: Storage) -> dict[str, Any]:
+    """The event history's integrity: the last verification, the chain's head now, the latest checkpoint."""
+    checkpointer = storage.checkpointer
+    try:
+        checkpoint, checkpoint_error = checkpointer.checkpoints.latest(), None
+    except CheckpointError as e:
+        checkpoint, checkpoint_error = None, str(e)
+    return {
+        "status": checkpointer.status,
+        "head": storage.app.recorder.chain_head(),
+        "checkpoint": checkpoint,
+        "checkpoint_error": checkpoint_error,
+    }
+
+
+@post("/verify", sync_to_thread=True)
+def audit_verify(request: Request[Any, Any, Any], storage: Storage) -> Response[Any]:
+    """Verifies the whole history again; waits a few seconds at most, then shows where it stands."""
+    storage.checkpointer.verify_now(wait=5.0)
+    return go(request, "/audit#integrity")
 
 
 @get("/themes/{analysis_id:uuid}", sync_to_thread=True)
@@ -45,9 +70,11 @@ def audit_survey_at(request: Request[Any, Any, Any], storage: Storage, survey_id
         try:
             moment = datetime.fromisoformat(at)
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=JST)
+                moment = moment.replace(tzinfo=CITY_TZ)
+            if not 2000 <= moment.year <= 9000:  # replay scans a little past the moment
+                raise ValueError(at)
         except ValueError:
-            error = "日時はYYYY-MM-DDTHH:MMの形式で入力してください。"
+            moment, error = None, "日時はYYYY-MM-DDTHH:MMの形式（2000年〜）で入力してください。"
     context: dict[str, Any] = {"survey": survey_now, "at": at, "error": error, "past": None}
     if moment is not None:
         past = state_at(storage.app, moment)
@@ -65,7 +92,7 @@ def audit_survey_at(request: Request[Any, Any, Any], storage: Storage, survey_id
 
 
 audit_router = Router(
-    path="/audit", guards=[auditors_only], route_handlers=[audit_home, audit_analysis, audit_survey_at]
+    path="/audit", guards=[auditors_only], route_handlers=[audit_home, audit_verify, audit_analysis, audit_survey_at]
 )
 
 routes = [audit_router]

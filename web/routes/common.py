@@ -12,7 +12,7 @@ from litestar.response import Redirect, Response, Template
 
 from projections.catalogue import SurveyDetail
 from projections.storage import Storage
-from web.auth import User, current_user
+from web.auth import current_user
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -33,6 +33,10 @@ def safe_next(url: str | None, default: str = "/") -> str:
     """Only same-site paths, so a login link cannot send anyone elsewhere."""
     if not url:
         return default
+    # Browsers read a backslash as "/" and drop tabs and newlines, so "/" + backslash + "evil.example"
+    # or "/<tab>/evil.example" would leave the site; no control character belongs in a path anyway.
+    if "\\" in url or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
+        return default
     parsed = urlparse(url)
     if parsed.scheme or parsed.netloc or not url.startswith("/") or url.startswith("//"):
         return default
@@ -44,7 +48,3 @@ def survey_or_404(storage: Storage, survey_id: UUID) -> SurveyDetail:
     if survey is None:
         raise NotFoundException("アンケートが見つかりません。")
     return survey
-
-
-def may_see_results(user: User | None, survey: SurveyDetail) -> bool:
-    return survey.results_published or bool(user and (user.is_staff or user.is_auditor))

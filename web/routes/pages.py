@@ -4,16 +4,18 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, get, post
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.response import Response, Template
 
+from domain.disclosure import Purpose
 from domain.errors import AlreadyAnswered, InvalidAnswers, NotAllowed, SurveyNotOpen
 from domain.survey import SurveyStatus
 from domain.values import Audience, Role
 from projections.storage import Storage
-from web.auth import current_user
+from web import access
+from web.auth import User, current_user
 from web.forms import answers_from_form
-from web.routes.common import FormData, go, may_see_results, page, survey_or_404
+from web.routes.common import FormData, go, page, survey_or_404
 
 
 @get("/", sync_to_thread=True)
@@ -46,10 +48,8 @@ def home(request: Request[Any, Any, Any], storage: Storage, department: str = ""
 
 @get("/surveys/{survey_id:uuid}", sync_to_thread=True)
 def survey_page(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> Template:
-    survey = survey_or_404(storage, survey_id)
     user = current_user(request)
-    if survey.status is SurveyStatus.DRAFT and not (user and user.is_staff):
-        survey_or_404(storage, UUID(int=0))
+    survey = _viewable(user, storage, survey_id)
     answered = bool(user) and storage.app.has_answered(survey_id, user.id)  # type: ignore[union-attr]
     return page(request, "survey.html", survey=survey, answered=answered, errors={}, values={})
 
@@ -59,7 +59,7 @@ def answer(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, d
     user = current_user(request)
     if user is None:
         raise NotAuthorizedException("回答するにはログインしてください。")
-    survey = survey_or_404(storage, survey_id)
+    survey = _viewable(user, storage, survey_id)
     answers = answers_from_form(survey.questions, data)
     try:
         storage.app.submit_response(survey_id, user.id, answers)
@@ -93,9 +93,17 @@ def answer(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, d
     return go(request, f"/surveys/{survey_id}/thanks")
 
 
+def _viewable(user: User | None, storage: Storage, survey_id: UUID) -> Any:
+    """The survey, if this person may see it at all; a draft is hidden outside its department."""
+    survey = survey_or_404(storage, survey_id)
+    if not access.may_view_survey(user, survey):
+        raise NotFoundException("アンケートが見つかりません。")
+    return survey
+
+
 @get("/surveys/{survey_id:uuid}/thanks", sync_to_thread=True)
 def thanks(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> Template:
-    survey = survey_or_404(storage, survey_id)
+    survey = _viewable(current_user(request), storage, survey_id)
     return page(request, "thanks.html", survey=survey)
 
 
@@ -109,9 +117,8 @@ def results_index(request: Request[Any, Any, Any], storage: Storage) -> Template
 def public_results(
     request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, segment: str = "ward"
 ) -> Template:
-    survey = survey_or_404(storage, survey_id)
-    if not may_see_results(current_user(request), survey):
-        raise PermissionDeniedException("このアンケートの結果はまだ公開されていません。")
+    survey = _viewable(current_user(request), storage, survey_id)
+    access.require(access.may_read_results(current_user(request), survey), access.RESULTS_NOT_YET_PUBLIC)
     return results_page(request, storage, survey, segment, staff_view=False)
 
 
@@ -121,19 +128,42 @@ def results_page(
     results = storage.results.of(survey)
     if segment not in results.segments:
         segment = "ward"
-    texts = {q.id: storage.results.free_texts(survey.id, q.id, limit=20) for q in results.questions if q.kind == "text"}
+    user = current_user(request)
+    texts: dict[str, Any] = {}
+    # Raw free text only on the staff view, to those who may read it; read from outside the
+    # owning department (an admin), the read is on record before the page shows it.
+    if staff_view and access.may_read_raw_text(user, survey):
+        texts = {
+            q.id: storage.results.free_texts(survey.id, q.id, limit=20) for q in results.questions if q.kind == "text"
+        }
+        shown = [qid for qid, answers in texts.items() if answers]
+        if shown and access.text_read_is_disclosed(user, survey, audit_view=False):
+            storage.app.record_text_disclosure(
+                reader_id=user.id,  # type: ignore[union-attr]
+                survey_id=UUID(survey.id),
+                question_ids=shown,
+                purpose=Purpose.RESULTS,
+            )
     template = "partials/results_body.html" if request.headers.get("hx-request") else "results.html"
     return page(request, template, survey=survey, results=results, segment=segment, texts=texts, staff_view=staff_view)
 
 
 @get("/healthz", sync_to_thread=True)
-def healthz(storage: Storage) -> dict[str, Any]:
+def healthz(storage: Storage) -> Response[dict[str, Any]]:
+    """503 while any event that the projection could not apply is on record, with where and why
+    (never the event's content), so that monitoring sees what the read models are missing."""
     storage.db.query("SELECT 1")
-    return {
+    body: dict[str, Any] = {
         "status": "ok",
         "storage": storage.db.dialect,
         "projection_position": storage.projector.position(),
     }
+    count = storage.projector.failure_count()
+    if not count:
+        return Response(body)
+    failures = [{"position": f.position, "error": f.error} for f in storage.projector.failures(limit=20)]
+    body.update(status="degraded", failure_count=count, failures=failures)
+    return Response(body, status_code=503)
 
 
 routes = [home, survey_page, answer, thanks, results_index, public_results, healthz]

@@ -8,9 +8,12 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.response import Response, Template
 
+from domain.disclosure import Purpose
 from domain.questions import FreeText
 from projections.storage import Storage
-from web.auth import current_user, staff_only
+from web import access
+from web.access import theme_analysts_only
+from web.auth import User, current_user, staff_only
 from web.forms import one
 from web.routes.common import FormData, go, page, survey_or_404
 from web.themes import ThemeJobs
@@ -21,7 +24,7 @@ def _text_questions(storage: Storage, survey_id: UUID) -> tuple[Any, list[Any]]:
     return survey, [q for q in survey.questions if isinstance(q, FreeText)]
 
 
-@get("/surveys/{survey_id:uuid}/themes", sync_to_thread=True)
+@get("/surveys/{survey_id:uuid}/themes", sync_to_thread=True, guards=[theme_analysts_only])
 def themes_home(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> Template:
     survey, questions = _text_questions(storage, survey_id)
     return page(
@@ -35,7 +38,7 @@ def themes_home(request: Request[Any, Any, Any], storage: Storage, survey_id: UU
     )
 
 
-@post("/surveys/{survey_id:uuid}/themes", sync_to_thread=True)
+@post("/surveys/{survey_id:uuid}/themes", sync_to_thread=True, guards=[theme_analysts_only])
 def start_analysis(
     request: Request[Any, Any, Any], storage: Storage, state: State, survey_id: UUID, data: FormData
 ) -> Response[Any]:
@@ -74,6 +77,8 @@ def job_status(request: Request[Any, Any, Any], state: State, job_id: str) -> Re
     job = state.theme_jobs.get(job_id)
     if job is None:
         raise NotFoundException("分析ジョブが見つかりません。")
+    survey = survey_or_404(state.storage, UUID(job.survey_id))
+    access.require(access.may_run_themes(current_user(request), survey), access.TEXT_OF_ANOTHER_DEPARTMENT)
     if job.analysis_id is not None and request.headers.get("hx-request"):
         return Response(content=None, headers={"HX-Redirect": f"/staff/themes/{job.analysis_id}"})
     template = "themes/job_status.html" if request.headers.get("hx-request") else "themes/job.html"
@@ -81,12 +86,20 @@ def job_status(request: Request[Any, Any, Any], state: State, job_id: str) -> Re
 
 
 def analysis_page(request: Request[Any, Any, Any], storage: Storage, analysis_id: UUID, audit: bool) -> Template:
+    """An analysis with its quotes and opinions, word for word. Staff see their own department's;
+    auditors see any on /audit, and every read outside the owning department is on record."""
     analysis = storage.themes.analysis(str(analysis_id))
     if analysis is None:
         raise NotFoundException("分析結果が見つかりません。")
     survey = survey_or_404(storage, UUID(analysis.survey_id))
+    user = current_user(request)
+    allowed = access.may_read_raw_text(user, survey) if audit else access.may_run_themes(user, survey)
+    access.require(allowed, access.TEXT_OF_ANOTHER_DEPARTMENT)
     question = next((q for q in survey.questions if q.id == analysis.question_id), None)
     members = [m for t in analysis.themes for m in t.members]
+    opinions = storage.themes.opinions(analysis.survey_id, analysis.question_id, members)
+    if opinions and access.text_read_is_disclosed(user, survey, audit_view=audit):
+        _disclose(storage, user, survey, analysis.question_id)
     return page(
         request,
         "themes/analysis.html",
@@ -94,7 +107,7 @@ def analysis_page(request: Request[Any, Any, Any], storage: Storage, analysis_id
         survey=survey,
         question=question,
         breakdown=storage.themes.breakdown(analysis),
-        opinions=storage.themes.opinions(analysis.survey_id, analysis.question_id, members),
+        opinions=opinions,
         audit=audit,
     )
 
@@ -104,6 +117,13 @@ def staff_analysis(request: Request[Any, Any, Any], storage: Storage, analysis_i
     response = analysis_page(request, storage, analysis_id, audit=False)
     storage.app.record_theme_view(analysis_id, staff_id=current_user(request).id)  # type: ignore[union-attr]
     return response
+
+
+def _disclose(storage: Storage, user: User | None, survey: Any, question_id: str) -> None:
+    assert user is not None  # may_read_raw_text has checked.
+    storage.app.record_text_disclosure(
+        reader_id=user.id, survey_id=UUID(survey.id), question_ids=[question_id], purpose=Purpose.THEMES
+    )
 
 
 staff_router = Router(
