@@ -13,8 +13,10 @@ from eventsourcing.persistence import Mapper, RecordConflictError
 
 from domain import clock
 from domain.batching import GroupCommitter
+from domain.cocreation_commands import CoCreationCommands
 from domain.disclosure import Purpose, TextDisclosure
 from domain.errors import AlreadyAnswered, InvalidCommand, NotAllowed, NotFound
+from domain.idea_commands import IdeaCommands
 from domain.identities import Consent, Identity, IdentityStore, normalise_email
 from domain.participant import STAFF_ROLES, Participant
 from domain.personal_data import DataKeys, seal, text_context, unseal
@@ -32,7 +34,7 @@ RECENT_SECONDS = {"Survey": 1.0, "Participant": 30.0}
 RECENT_MAX = 100_000
 
 
-class Kyoso(Application[UUID]):
+class Kyoso(IdeaCommands, CoCreationCommands, Application[UUID]):
     name = "kyoso"
     # Cached aggregates are fast-forwarded with one query per get, so they stay current.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}

@@ -117,3 +117,34 @@ class Attributes(msgspec.Struct, frozen=True, kw_only=True):
 
 
 NO_ATTRIBUTES = Attributes()
+
+
+# The 17 Sustainable Development Goals, by number, as the Japanese government names them.
+SDG_GOALS: dict[int, str] = {
+    1: "貧困をなくそう",
+    2: "飢餓をゼロに",
+    3: "すべての人に健康と福祉を",
+    4: "質の高い教育をみんなに",
+    5: "ジェンダー平等を実現しよう",
+    6: "安全な水とトイレを世界中に",
+    7: "エネルギーをみんなに そしてクリーンに",
+    8: "働きがいも経済成長も",
+    9: "産業と技術革新の基盤をつくろう",
+    10: "人や国の不平等をなくそう",
+    11: "住み続けられるまちづくりを",
+    12: "つくる責任 つかう責任",
+    13: "気候変動に具体的な対策を",
+    14: "海の豊かさを守ろう",
+    15: "陸の豊かさも守ろう",
+    16: "平和と公正をすべての人に",
+    17: "パートナーシップで目標を達成しよう",
+}
+
+
+def check_sdg_goals(goals: list[int]) -> str | None:
+    """A message in Japanese if the goals are not distinct numbers from 1 to 17, else None."""
+    if any(isinstance(g, bool) or not isinstance(g, int) or g not in SDG_GOALS for g in goals):
+        return "SDGsの目標は1〜17の番号で選んでください。"
+    if len(set(goals)) != len(goals):
+        return "同じ目標が重複しています。"
+    return None

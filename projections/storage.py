@@ -12,6 +12,8 @@ from domain.application import Kyoso
 from migrations import migrate
 from projections.catalogue import Catalogue
 from projections.checkpoints import Checkpointer, CheckpointLog
+from projections.cocreation import CoCreationProjection
+from projections.composite import Projections
 from projections.database import (
     Database,
     PostgresDatabase,
@@ -19,6 +21,7 @@ from projections.database import (
     is_postgres_url,
     postgres_env,
 )
+from projections.ideas import IdeaProjection
 from projections.identities import SQLIdentityStore
 from projections.keystore import SQLDataKeys
 from projections.results import Results
@@ -70,7 +73,7 @@ class Storage:
         identities = SQLIdentityStore(db)
         keys = SQLDataKeys(db)
         app = Kyoso(env=event_store_env(data_dir, database_url), identities=identities, keys=keys)
-        projector = Projector(app, db, SurveyProjection())
+        projector = Projector(app, db, Projections([SurveyProjection(), IdeaProjection(), CoCreationProjection()]))
         return cls(
             app=app,
             db=db,

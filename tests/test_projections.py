@@ -13,6 +13,7 @@ from eventsourcing.persistence import Notification
 from domain.survey import SurveyStatus
 from domain.themes import AnalysisModel
 from domain.values import AgeBand, Audience, Role, Ward
+from projections.composite import Projections
 from projections.runner import Projector
 from projections.segments import SUPPRESSED
 from projections.storage import Storage
@@ -124,7 +125,7 @@ def test_small_batches_give_the_same_result_as_one(world: World, storage: Storag
     answer_many(world, 9)
     storage.projector.catch_up()
     whole = snapshot(storage)
-    small = Projector(storage.app, storage.db, SurveyProjection(), batch_size=3)
+    small = Projector(storage.app, storage.db, Projections([SurveyProjection()]), batch_size=3)
     small.rebuild()
     assert snapshot(storage) == whole
 
@@ -134,7 +135,7 @@ class Rendezvous(Projector):
     events: the race is then certain, not left to the scheduler."""
 
     def __init__(self, storage: Storage, barrier: threading.Barrier) -> None:
-        super().__init__(storage.app, storage.db, SurveyProjection(), batch_size=4)
+        super().__init__(storage.app, storage.db, Projections([SurveyProjection()]), batch_size=4)
         self.barrier: threading.Barrier | None = barrier
 
     def _apply(self, start: int, notifications: Sequence[Notification]) -> None:
@@ -197,6 +198,7 @@ def test_racing_projectors_apply_each_event_once_without_a_constraint_to_stop_th
 CRASHING_WORKER = """
 import os, sys
 from contextlib import contextmanager
+from projections.composite import Projections
 from projections.runner import Projector
 from projections.storage import Storage
 from projections.surveys import SurveyProjection
@@ -225,7 +227,7 @@ def dying_after_commit():
 
 if when == "after-commit":
     storage.db.transaction = dying_after_commit
-Projector(storage.app, storage.db, projection, batch_size=5).catch_up()
+Projector(storage.app, storage.db, Projections([projection]), batch_size=5).catch_up()
 """
 
 

@@ -19,6 +19,7 @@ from litestar.testing import TestClient
 from domain.personal_data import seal, text_context
 from domain.response import Response, response_id
 from domain.values import Attributes, Role
+from projections.composite import Projections
 from projections.database import Cursor
 from projections.runner import Projector, describe
 from projections.storage import Storage
@@ -114,7 +115,7 @@ def test_poison_events_side_by_side_and_at_batch_edges(world: World, storage: St
     poisons = [store_poison(world)[0], store_poison(world)[0]]
     answer(world, 5)
     poisons.append(store_poison(world)[0])
-    small = Projector(storage.app, storage.db, SurveyProjection(), batch_size=3)
+    small = Projector(storage.app, storage.db, Projections([SurveyProjection()]), batch_size=3)
     assert small.catch_up() == 5
     assert response_count(storage, world) == 5
     assert [f.position for f in small.failures()] == poisons
@@ -204,7 +205,7 @@ def test_retry_applies_a_failed_event_once_its_cause_is_fixed(world: World, stor
     assert first is not None
     answer(world, 3)
     faulty = Faulty({first}, lambda: ValueError("projection bug"))
-    projector = Projector(storage.app, storage.db, faulty)
+    projector = Projector(storage.app, storage.db, Projections([faulty]))
     projector.catch_up()
     assert response_count(storage, world) == 5
     (failure,) = projector.failures()
@@ -227,7 +228,7 @@ def test_an_error_that_does_not_repeat_is_not_recorded(world: World, storage: St
     flaky = storage.app.recorder.max_notification_id()
     assert flaky is not None
     answer(world, 3)
-    projector = Projector(storage.app, storage.db, Faulty({flaky}, lambda: ValueError("once"), times=1))
+    projector = Projector(storage.app, storage.db, Projections([Faulty({flaky}, lambda: ValueError("once"), times=1)]))
     assert projector.catch_up() == 6
     assert response_count(storage, world) == 6 and projector.failures() == []
 
@@ -245,7 +246,7 @@ def test_a_database_error_is_not_recorded_as_a_poison_event(
         if database_url
         else (lambda: sqlite3.OperationalError("database is locked"))
     )
-    projector = Projector(storage.app, storage.db, Faulty({at}, outage))
+    projector = Projector(storage.app, storage.db, Projections([Faulty({at}, outage)]))
     with pytest.raises((psycopg.OperationalError, sqlite3.OperationalError)):
         projector.catch_up()
     assert projector.failures() == [] and storage.projector.position() == before

@@ -36,6 +36,7 @@ from domain.personal_data import new_key, seal, text_context
 from domain.response import Response, response_id
 from domain.values import AgeBand, Attributes, Role, Ward
 from projections.storage import Storage, event_store_env
+from web import bench_cocreation, bench_ideas
 
 # The PostgreSQL server for the postgres figures (`kyoso bench --database-url` sets it too); each
 # figure runs in a new database of its own there, dropped afterwards. Unset: SQLite figures only.
@@ -490,6 +491,8 @@ def run_benchmarks(only: tuple[str, ...] = (), quick: bool = False) -> None:
             bench_rebuild(kind, quick, with_scaling=scaling)
     if wanted("audit.verify"):
         bench_audit_verify(quick)
+    bench_ideas.run(wanted, quick)
+    bench_cocreation.run(wanted, quick)
     if wanted("themes"):
         try:
             from ml.bench import run_benchmarks as theme_benchmarks

@@ -10,6 +10,8 @@ from domain import clock
 from domain.identities import Consent
 from domain.values import AgeBand, Attributes, Role, Ward
 from projections.storage import Storage
+from web.demo_cocreation import load_cocreation_demo
+from web.demo_ideas import load_ideas_demo
 from web.legal import PRIVACY_VERSION, TERMS_VERSION
 from web.passwords import hash_password
 
@@ -359,4 +361,6 @@ def load_demo(
             progress(done, len(timeline))
     if progress:
         progress(len(timeline), len(timeline))
-    return [(key, email) for key, email, *_ in LOGINS]
+    load_ideas_demo(storage, ids, citizens)
+    extra_logins = load_cocreation_demo(storage, ids)
+    return [(key, email) for key, email, *_ in LOGINS] + extra_logins

@@ -1,0 +1,5 @@
+"""Pages and API for citizens' ideas."""
+
+from typing import Any
+
+routes: list[Any] = []
