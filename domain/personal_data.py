@@ -48,5 +48,5 @@ def unseal(key: bytes, sealed: bytes, context: str) -> str | None:
         return None
 
 
-def text_context(response_id: UUID, question_id: str) -> str:
+def text_context(response_id: UUID | str, question_id: str) -> str:
     return f"response/{response_id}/{question_id}"

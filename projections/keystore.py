@@ -13,7 +13,8 @@ from projections.database import Cursor, Database
 # Sealing new text needs the key on every submission; a destroyed key that lingers here only
 # seals text nobody can ever read, since the tombstone stops a new key being made.
 _CACHE_SIZE = 50_000
-_CHUNK = 500
+# Keys looked up per statement; SQLite allows 32,766 parameters.
+_CHUNK = 5000
 
 
 class SQLDataKeys:

@@ -182,16 +182,7 @@ class SurveyProjection:
         answered: list[tuple[Any, ...]] = []
         for position, event in events:
             if type(event) is Response.Submitted:
-                self._fold_response(cur, position, event, combos, texts)
-                answered.append(
-                    (
-                        str(event.participant_id),
-                        str(event.survey_id),
-                        str(event.originator_id),
-                        position,
-                        event.timestamp.isoformat(),
-                    )
-                )
+                answered.append(self._fold_response(cur, position, event, combos, texts))
             elif isinstance(event, ThemeAnalysis.Completed | ThemeAnalysis.Viewed):
                 self._apply_theme_event(cur, event)
             elif isinstance(event, Participant.Erased):
@@ -232,7 +223,7 @@ class SurveyProjection:
             keys = live_keys(cur, (row[PARTICIPANT] for row in sealed))
             for row in sealed:
                 key = keys.get(row[PARTICIPANT])
-                text = unseal(key, row[TEXT], text_context(UUID(row[RESPONSE]), row[QUESTION])) if key else None
+                text = unseal(key, row[TEXT], text_context(row[RESPONSE], row[QUESTION])) if key else None
                 row[TEXT], row[ERASED] = (text, 0) if text is not None else ("", 1)
         cur.append_rows("free_text_answers", TEXT_COLUMNS, texts)
 
@@ -242,13 +233,16 @@ class SurveyProjection:
         position: int,
         event: Response.Submitted,
         combos: dict[tuple[UUID, Attributes], "Fold"],
-        texts: list[tuple[Any, ...]],
-    ) -> None:
+        texts: list[list[Any]],
+    ) -> tuple[str, str, str, int, str]:
+        """Folds the answers into counts; returns the row of participant_responses."""
         survey_id = event.survey_id
         plans = self._plans_of(cur, survey_id)
         fold = combos.get((survey_id, event.attributes))
         if fold is None:
             fold = combos[(survey_id, event.attributes)] = Fold(survey_id, event.attributes)
+        # Each is made once per response: str() of a UUID and isoformat() cost more than the folding.
+        row = (str(event.participant_id), fold.survey, str(event.originator_id), position, event.timestamp.isoformat())
         counts = fold.counts
         counts[SURVEY_KEY] += 1
         for question_id, answer in event.answers.items():
@@ -270,12 +264,13 @@ class SurveyProjection:
                 counts[keys[number_bin(question, answer) + 1]] += 1  # type: ignore[arg-type]
                 fold.sums[question_id] += answer  # type: ignore[operator]
             else:  # Free text kept in plain view by version 1 of the event.
-                texts.append(_text_row(position, fold, question_id, event, answer))
+                texts.append(_text_row(row, fold, question_id, answer))
         for question_id, sealed in event.texts.items():
             plan = plans.get(question_id)
             if plan is not None:
                 counts[plan[1][0]] += 1
-                texts.append(_text_row(position, fold, question_id, event, sealed))
+                texts.append(_text_row(row, fold, question_id, sealed))
+        return row
 
     def _apply_theme_event(self, cur: Cursor, event: Any) -> None:
         if isinstance(event, ThemeAnalysis.Completed):
@@ -378,18 +373,9 @@ class SurveyProjection:
 RESPONSE, QUESTION, TEXT, PARTICIPANT, ERASED = 3, 2, 4, 9, 10
 
 
-def _text_row(position: int, fold: Fold, question_id: str, event: Any, text: str | bytes) -> list[Any]:
-    return [
-        position,
-        fold.survey,
-        question_id,
-        str(event.originator_id),
-        text,
-        *fold.columns,
-        event.timestamp.isoformat(),
-        str(event.participant_id),
-        0,
-    ]
+def _text_row(response: tuple[str, str, str, int, str], fold: Fold, question_id: str, text: str | bytes) -> list[Any]:
+    participant_id, survey_id, response_id, position, submitted_at = response
+    return [position, survey_id, question_id, response_id, text, *fold.columns, submitted_at, participant_id, 0]
 
 
 def _date(value: Any) -> str | None:

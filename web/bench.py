@@ -494,10 +494,7 @@ def run_benchmarks(only: tuple[str, ...] = (), quick: bool = False) -> None:
     bench_ideas.run(wanted, quick)
     bench_cocreation.run(wanted, quick)
     if wanted("themes"):
-        try:
-            from ml.bench import run_benchmarks as theme_benchmarks
-        except ImportError:
-            note("themes benchmarks: ml.bench is not available")
-            return
+        from ml.bench import run_benchmarks as theme_benchmarks
+
         for line in theme_benchmarks():
             print(json.dumps(line, ensure_ascii=False), flush=True)

@@ -26,7 +26,7 @@ def audit_home(request: Request[Any, Any, Any], storage: Storage) -> Template:
         analyses=storage.themes.analyses(limit=200),
         projection_failures=storage.projector.failures(limit=200),
         projection_failure_count=storage.projector.failure_count(),
-        events=list(reversed(events)),
+        events=[(n, storage.app.mapper.to_domain_event(n).timestamp) for n in reversed(events)],
         surveys=storage.catalogue.surveys(limit=500),
         integrity=integrity(storage),
     )
@@ -68,7 +68,8 @@ def audit_survey_at(request: Request[Any, Any, Any], storage: Storage, survey_id
     moment, error = None, None
     if at:
         try:
-            moment = datetime.fromisoformat(at)
+            # As the form sends it (2026-05-01T09:30), or as the audit pages show it (2026/05/01 09:30).
+            moment = datetime.fromisoformat(at.strip().replace("/", "-").replace(" ", "T"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=CITY_TZ)
             if not 2000 <= moment.year <= 9000:  # replay scans a little past the moment
