@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
+from domain.values import Role
 from projections.storage import Storage
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, PASSWORD_HASH, World
 from tests.support.browser import chromium, serve_in_thread
 from web.app import create_app
 from web.settings import Settings
@@ -56,7 +57,7 @@ def test_pages_meet_wcag_21_aa(
             if problems := violations(page):
                 found[url] = problems
 
-        for url in ("/", "/login", "/signup", "/results"):
+        for url in ("/", "/login", "/signup", "/results", "/terms", "/privacy", "/goodbye"):
             check(url)
         page.goto(base + "/login")
         page.get_by_label("メールアドレス").fill("citizen@example.jp")
@@ -68,6 +69,7 @@ def test_pages_meet_wcag_21_aa(
         if problems := violations(page):
             found["answer form with errors"] = problems
         check("/me")
+        check("/me/data")
         context.clear_cookies()
         page.goto(base + "/login")
         page.get_by_label("メールアドレス").fill("staff@example.jp")
@@ -80,6 +82,16 @@ def test_pages_meet_wcag_21_aa(
             "/staff/surveys/new",
             f"/staff/surveys/{world.survey}/themes",
         ):
+            check(url)
+        context.clear_cookies()
+        storage.app.sign_up(
+            email="auditor@example.jp", display_name="監査", password_hash=PASSWORD_HASH, role=Role.AUDITOR
+        )
+        page.goto(base + "/login")
+        page.get_by_label("メールアドレス").fill("auditor@example.jp")
+        page.get_by_label("パスワード").fill(PASSWORD)
+        page.get_by_role("button", name="ログイン").click()
+        for url in ("/audit", f"/audit/surveys/{world.survey}?at=2030-01-01T00:00"):
             check(url)
         context.close()
     assert not found, found
