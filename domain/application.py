@@ -24,7 +24,7 @@ from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion
 from domain.response import Response, response_id
 from domain.serialization import MsgspecMapper
 from domain.survey import Survey
-from domain.themes import AnalysisModel, ThemeAnalysis, ThemeNode
+from domain.themes import IDEAS, SURVEY, AnalysisModel, ThemeAnalysis, ThemeNode, parse_corpus, survey_corpus
 from domain.values import Attributes, Audience, Role
 
 # How stale a read-only aggregate may be on the submission hot path (see Kyoso._recent): a
@@ -297,19 +297,35 @@ class Kyoso(IdeaCommands, CoCreationCommands, Application[UUID]):
     def record_theme_analysis(
         self,
         *,
-        survey_id: UUID,
-        question_id: str,
         staff_id: UUID,
         input_ids: list[str],
         model: AnalysisModel,
         params: dict[str, Any],
         seed: int,
         themes: list[ThemeNode],
+        survey_id: UUID | None = None,
+        question_id: str | None = None,
+        corpus: str | None = None,
     ) -> UUID:
-        """Records a completed analysis of a survey's free-text answers."""
-        survey = self._editable_survey(survey_id, staff_id)
-        survey.question(question_id)
+        """Records a completed analysis: of a survey question's free-text answers (by its
+        department's staff), or of one department's ideas (by that department's staff)."""
+        if corpus is None:
+            if survey_id is None or question_id is None:
+                raise InvalidCommand("分析の対象が指定されていません。")
+            corpus = survey_corpus(survey_id, question_id)
+        kind, scope, question = parse_corpus(corpus)
+        if kind == SURVEY:
+            survey_id, question_id = UUID(scope), question
+            self._editable_survey(survey_id, staff_id).question(question_id)
+        elif kind == IDEAS:
+            staff = self._require_staff(staff_id)
+            if staff.role is not Role.ADMIN and staff.department != scope:
+                raise NotAllowed("他の部署の提案は分析できません。")
+            survey_id = question_id = None
+        else:
+            raise InvalidCommand("分析の対象が正しくありません。")
         analysis = ThemeAnalysis(
+            corpus=corpus,
             survey_id=survey_id,
             question_id=question_id,
             requested_by=staff_id,

@@ -1,4 +1,7 @@
-"""A theme analysis of a survey's free-text answers, recorded so that it can be audited and re-run.
+"""A theme analysis of free-text opinions, recorded so that it can be audited and re-run.
+
+What was analysed is its corpus: the answers to one free-text question of a survey
+(`survey:<survey id>:<question id>`), or the citizens' ideas of one department (`ideas:<department>`).
 
 The event carries everything needed to repeat the run exactly (the ids of the opinions analysed,
 the model and its version, the parameters and the seed) and its result, the themes themselves.
@@ -36,10 +39,31 @@ class AnalysisModel(msgspec.Struct, frozen=True):
     dim: int
 
 
+SURVEY, IDEAS = "survey", "ideas"
+
+
+def survey_corpus(survey_id: UUID | str, question_id: str) -> str:
+    return f"{SURVEY}:{survey_id}:{question_id}"
+
+
+def ideas_corpus(department: str) -> str:
+    return f"{IDEAS}:{department}"
+
+
+def parse_corpus(corpus: str) -> tuple[str, str, str]:
+    """(kind, survey id or department, question id or "")."""
+    kind, _, rest = corpus.partition(":")
+    if kind == SURVEY:
+        survey_id, _, question_id = rest.partition(":")
+        return kind, survey_id, question_id
+    return kind, rest, ""
+
+
 class ThemeAnalysis(KyosoAggregate):
     class Completed(Aggregate.Created):
-        survey_id: UUID
-        question_id: str
+        corpus: str
+        survey_id: UUID | None
+        question_id: str | None
         requested_by: UUID
         input_ids: list[str]
         model: AnalysisModel
@@ -47,14 +71,22 @@ class ThemeAnalysis(KyosoAggregate):
         seed: int
         themes: list[ThemeNode]
 
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Version 1 analysed survey answers only.
+            state["corpus"] = survey_corpus(state["survey_id"], state["question_id"])
+
     class Viewed(Aggregate.Event):
         viewed_by: UUID
 
     @event(Completed)
     def __init__(
         self,
-        survey_id: UUID,
-        question_id: str,
+        corpus: str,
+        survey_id: UUID | None,
+        question_id: str | None,
         requested_by: UUID,
         input_ids: list[str],
         model: AnalysisModel,
@@ -62,6 +94,7 @@ class ThemeAnalysis(KyosoAggregate):
         seed: int,
         themes: list[ThemeNode],
     ) -> None:
+        self.corpus = corpus
         self.survey_id = survey_id
         self.question_id = question_id
         self.requested_by = requested_by

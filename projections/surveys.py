@@ -276,11 +276,11 @@ class SurveyProjection:
         if isinstance(event, ThemeAnalysis.Completed):
             cur.execute(
                 "INSERT INTO theme_analyses (analysis_id, survey_id, question_id, requested_by, completed_at,"
-                " input_count, model, params, seed, themes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " input_count, model, params, seed, themes, corpus) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(event.originator_id),
-                    str(event.survey_id),
-                    event.question_id,
+                    str(event.survey_id) if event.survey_id else "",
+                    event.question_id or "",
                     str(event.requested_by),
                     event.timestamp.isoformat(),
                     len(event.input_ids),
@@ -288,6 +288,7 @@ class SurveyProjection:
                     _encode(event.params).decode(),
                     event.seed,
                     _encode(event.themes).decode(),
+                    event.corpus,
                 ),
             )
         else:

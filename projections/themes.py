@@ -5,7 +5,7 @@ from typing import Any
 
 import msgspec
 
-from domain.themes import AnalysisModel, ThemeNode
+from domain.themes import IDEAS, SURVEY, AnalysisModel, ThemeNode, parse_corpus
 from projections.database import Database
 from projections.segments import MIN_CELL, SEGMENT_VALUES, SEGMENTS, SUPPRESSED, UNKNOWN
 from projections.suppression import line, protect
@@ -16,6 +16,7 @@ _MODEL = msgspec.json.Decoder(AnalysisModel)
 
 class AnalysisSummary(msgspec.Struct, kw_only=True):
     id: str
+    corpus: str
     survey_id: str
     question_id: str
     requested_by: str
@@ -37,7 +38,9 @@ class SegmentCount(msgspec.Struct):
     count: int | str
 
 
-_COLUMNS = "analysis_id, survey_id, question_id, requested_by, completed_at, input_count, model, params, seed, views"
+_COLUMNS = (
+    "analysis_id, survey_id, question_id, requested_by, completed_at, input_count, model, params, seed, views, corpus"
+)
 
 
 def _summary(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -52,6 +55,7 @@ def _summary(row: tuple[Any, ...]) -> dict[str, Any]:
         params=msgspec.json.decode(row[7]),
         seed=int(row[8]),
         views=int(row[9]),
+        corpus=row[10],
     )
 
 
@@ -59,12 +63,17 @@ class ThemeReadModel:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def analyses(self, survey_id: str | None = None, limit: int = 100) -> list[AnalysisSummary]:
+    def analyses(
+        self, survey_id: str | None = None, limit: int = 100, *, corpus: str | None = None
+    ) -> list[AnalysisSummary]:
         sql = f"SELECT {_COLUMNS} FROM theme_analyses"
         params: list[Any] = []
         if survey_id:
             sql += " WHERE survey_id = ?"
             params.append(survey_id)
+        elif corpus:
+            sql += " WHERE corpus = ?"
+            params.append(corpus)
         sql += " ORDER BY completed_at DESC LIMIT ?"
         params.append(limit)
         return [AnalysisSummary(**_summary(r)) for r in self.db.query(sql, params)]
@@ -73,7 +82,13 @@ class ThemeReadModel:
         row = self.db.query_one(f"SELECT {_COLUMNS}, themes FROM theme_analyses WHERE analysis_id = ?", (analysis_id,))
         if row is None:
             return None
-        return AnalysisView(**_summary(row), themes=_THEMES.decode(row[10]))
+        return AnalysisView(**_summary(row), themes=_THEMES.decode(row[11]))
+
+    def corpus_opinions(self, analysis: AnalysisSummary, ids: list[str]) -> dict[str, str]:
+        """The readable opinions among `ids` of what the analysis read (an erased person's are gone)."""
+        if parse_corpus(analysis.corpus)[0] == IDEAS:
+            return idea_texts(self.db, ids)
+        return self.opinions(analysis.survey_id, analysis.question_id, ids)
 
     def opinions(self, survey_id: str, question_id: str, ids: list[str]) -> dict[str, str]:
         wanted = set(ids)
@@ -94,6 +109,8 @@ class ThemeReadModel:
         that none can be worked out: each theme's size is shown, and the opinions of a segment
         value add up to its free-text answers, which the published results may show.
         """
+        if parse_corpus(analysis.corpus)[0] != SURVEY:
+            return {}  # Ideas carry no respondent attributes to break down by.
         attributes = {
             rid: (ward or UNKNOWN, age or UNKNOWN, UNKNOWN if kids is None else ("yes" if kids else "no"))
             for rid, ward, age, kids in self.db.query(
@@ -135,3 +152,18 @@ def _hidden_cells(
     hidden = {cell for cell, count in cells.items() if count < MIN_CELL}
     cost = {cell: (count, i) for i, (cell, count) in enumerate(cells.items())}
     return protect(equations, hidden, cost)  # type: ignore[arg-type, return-value]
+
+
+def idea_texts(db: Database, ids: list[str] | None = None, department: str | None = None) -> dict[str, str]:
+    """Ideas as opinions: title and body of each listed idea whose author is not erased."""
+    sql = "SELECT idea_id, title, body FROM ideas WHERE listed = 1 AND erased = 0"
+    params: list[Any] = []
+    if department is not None:
+        sql += " AND department = ?"
+        params.append(department)
+    wanted = set(ids) if ids is not None else None
+    return {
+        idea_id: f"{title}\n{body}"
+        for idea_id, title, body in db.query(sql + " ORDER BY submitted_at, idea_id", params)
+        if wanted is None or idea_id in wanted
+    }

@@ -62,3 +62,27 @@ def test_version_1_responses_kept_free_text_among_the_answers() -> None:
     legacy = legacy.replace(b'"answers":{}', '"answers":{"q4":"駅前に緑を"}'.encode())
     decoded = MsgspecMapper().to_domain_event(dataclasses.replace(stored, state=legacy))
     assert decoded.answers == {"q4": "駅前に緑を"} and decoded.texts == {}  # type: ignore[attr-defined]
+
+
+def test_version_1_theme_analyses_analysed_a_survey_question() -> None:
+    from domain.themes import AnalysisModel, ThemeAnalysis, survey_corpus
+
+    survey_id = uuid4()
+    analysis = ThemeAnalysis(
+        corpus=survey_corpus(survey_id, "q4"),
+        survey_id=survey_id,
+        question_id="q4",
+        requested_by=uuid4(),
+        input_ids=["a"],
+        model=AnalysisModel(name="m", version="1", dim=2),
+        params={},
+        seed=0,
+        themes=[],
+    )
+    (event,) = analysis.collect_events()
+    stored = MsgspecMapper().to_stored_event(event)
+    corpus = f'"corpus":"{survey_corpus(survey_id, "q4")}",'.encode()
+    legacy = stored.state.replace(corpus, b"").replace(b',"class_version":2', b"")
+    assert b"corpus" not in legacy
+    decoded = MsgspecMapper().to_domain_event(dataclasses.replace(stored, state=legacy))
+    assert decoded == event and decoded.corpus == f"survey:{survey_id}:q4"  # type: ignore[attr-defined]

@@ -149,7 +149,7 @@ def rerun(analysis_id: Any, data_dir: Path | None) -> None:
                 f"installed {embedder.name} {embedder.version}"
             )
         wanted = set(recorded.input_ids)
-        rows = [r for r in opinions_for(storage, recorded.survey_id, recorded.question_id) if r[0] in wanted]
+        rows = [r for r in opinions_for(storage, recorded.corpus) if r[0] in wanted]
         if len(rows) != len(wanted):
             raise click.ClickException(f"入力の一部が見つかりません / {len(wanted) - len(rows)} inputs missing")
         result = run(

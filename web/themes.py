@@ -16,8 +16,9 @@ from uuid import UUID
 
 import msgspec
 
-from domain.themes import AnalysisModel, ThemeNode
+from domain.themes import IDEAS, AnalysisModel, ThemeNode, parse_corpus, survey_corpus
 from projections.storage import Storage
+from projections.themes import idea_texts
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,7 @@ MIN_OPINIONS = 10
 @dataclass
 class Job:
     id: str
-    survey_id: str
-    question_id: str
+    corpus: str
     done: int = 0
     total: int = 0
     analysis_id: str | None = None
@@ -39,14 +39,17 @@ class Job:
         return self.analysis_id is not None or self.error is not None
 
 
-def opinions_for(storage: Storage, survey_id: UUID, question_id: str) -> list[tuple[str, str]]:
-    return [(str(rid), text) for rid, text in storage.results.free_text_rows(str(survey_id), question_id)]
+def opinions_for(storage: Storage, corpus: str) -> list[tuple[str, str]]:
+    """The readable opinions of a corpus, oldest first, as (id, text)."""
+    kind, scope, question_id = parse_corpus(corpus)
+    if kind == IDEAS:
+        return list(idea_texts(storage.db, department=scope).items())
+    return [(str(rid), text) for rid, text in storage.results.free_text_rows(scope, question_id)]
 
 
 def run_analysis(
     storage: Storage,
-    survey_id: UUID,
-    question_id: str,
+    corpus: str,
     staff_id: UUID,
     *,
     k: int | None = None,
@@ -54,15 +57,15 @@ def run_analysis(
     progress: Callable[[int, int], None] | None = None,
     input_ids: list[str] | None = None,
 ) -> UUID:
-    """Analyses the free-text answers to one question and records the result as an event."""
+    """Analyses the opinions of a corpus and records the result as an event."""
     from ml import Opinion, analyze, make_embedder
 
-    rows = opinions_for(storage, survey_id, question_id)
+    rows = opinions_for(storage, corpus)
     if input_ids is not None:
         wanted = set(input_ids)
         rows = [r for r in rows if r[0] in wanted]
     if len(rows) < MIN_OPINIONS:
-        raise ValueError(f"分析には{MIN_OPINIONS}件以上の回答が必要です（現在{len(rows)}件）。")
+        raise ValueError(f"分析には{MIN_OPINIONS}件以上の意見が必要です（現在{len(rows)}件）。")
     if k is not None and not 1 <= k <= min(30, len(rows)):
         raise ValueError(f"テーマ数は1〜{min(30, len(rows))}の範囲で指定してください。")
     embedder = make_embedder(cache_dir=storage.data_dir / "embeddings")
@@ -70,8 +73,7 @@ def run_analysis(
     themes = msgspec.convert(msgspec.to_builtins(result.themes), list[ThemeNode])
     model = AnalysisModel(name=result.model.name, version=result.model.version, dim=result.model.dim)
     analysis_id = storage.app.record_theme_analysis(
-        survey_id=survey_id,
-        question_id=question_id,
+        corpus=corpus,
         staff_id=staff_id,
         input_ids=[rid for rid, _ in rows],
         model=model,
@@ -91,12 +93,13 @@ class ThemeJobs:
         self.storage = storage
         self._slots = threading.Semaphore(concurrency)
 
-    def start(self, survey_id: UUID, question_id: str, staff_id: UUID, k: int | None) -> Job:
-        job = Job(id=uuid.uuid4().hex, survey_id=str(survey_id), question_id=question_id)
+    def start(self, corpus: str, staff_id: UUID, k: int | None) -> Job:
+        job = Job(id=uuid.uuid4().hex, corpus=corpus)
+        _, scope, question_id = parse_corpus(corpus)
         with self.storage.db.transaction() as cur:
             cur.execute(
-                "INSERT INTO theme_jobs (job_id, survey_id, question_id, started_at) VALUES (?, ?, ?, ?)",
-                (job.id, job.survey_id, question_id, datetime.now(UTC).isoformat()),
+                "INSERT INTO theme_jobs (job_id, survey_id, question_id, corpus, started_at) VALUES (?, ?, ?, ?, ?)",
+                (job.id, scope, question_id, corpus, datetime.now(UTC).isoformat()),
             )
         last_report = [0.0]
 
@@ -108,7 +111,7 @@ class ThemeJobs:
         def work() -> None:
             with self._slots:
                 try:
-                    analysis_id = run_analysis(self.storage, survey_id, question_id, staff_id, k=k, progress=progress)
+                    analysis_id = run_analysis(self.storage, corpus, staff_id, k=k, progress=progress)
                     self._update(job.id, "analysis_id = ?", (str(analysis_id),))
                 except ValueError as e:
                     self._update(job.id, "error = ?", (str(e),))
@@ -125,7 +128,11 @@ class ThemeJobs:
 
     def get(self, job_id: str) -> Job | None:
         row = self.storage.db.query_one(
-            "SELECT job_id, survey_id, question_id, done, total, analysis_id, error FROM theme_jobs WHERE job_id = ?",
+            "SELECT job_id, corpus, survey_id, question_id, done, total, analysis_id, error FROM theme_jobs"
+            " WHERE job_id = ?",
             (job_id,),
         )
-        return Job(*row) if row else None
+        if row is None:
+            return None
+        job_id, corpus, survey_id, question_id, *progress = row
+        return Job(job_id, corpus or survey_corpus(survey_id, question_id), *progress)

@@ -10,7 +10,10 @@ from litestar.response import Response, Template
 
 from domain.disclosure import Purpose
 from domain.questions import FreeText
+from domain.themes import IDEAS, ideas_corpus, parse_corpus, survey_corpus
+from domain.values import Role
 from projections.storage import Storage
+from projections.themes import idea_texts
 from web import access
 from web.access import theme_analysts_only
 from web.auth import User, current_user, staff_only
@@ -47,15 +50,7 @@ def start_analysis(
     question_id = one(data, "question_id")
     if question_id not in {q.id for q in questions}:
         errors["question_id"] = "自由記述の質問を選んでください。"
-    raw_k = one(data, "k").strip()
-    k = None
-    if raw_k:
-        try:
-            k = int(raw_k)
-            if not 1 <= k <= 30:
-                raise ValueError
-        except ValueError:
-            errors["k"] = "テーマ数は1〜30の整数で入力するか、空欄（自動）にしてください。"
+    k = _k(data, errors)
     if errors:
         return page(
             request,
@@ -68,7 +63,70 @@ def start_analysis(
             values=data,
         )
     jobs: ThemeJobs = state.theme_jobs
-    job = jobs.start(survey_id, question_id, current_user(request).id, k)  # type: ignore[union-attr]
+    job = jobs.start(survey_corpus(survey_id, question_id), current_user(request).id, k)  # type: ignore[union-attr]
+    return go(request, f"/staff/themes/jobs/{job.id}")
+
+
+def _k(data: FormData, errors: dict[str, str]) -> int | None:
+    raw_k = one(data, "k").strip()
+    if not raw_k:
+        return None
+    try:
+        k = int(raw_k)
+        if not 1 <= k <= 30:
+            raise ValueError
+    except ValueError:
+        errors["k"] = "テーマ数は1〜30の整数で入力するか、空欄（自動）にしてください。"
+        return None
+    return k
+
+
+def may_analyse_ideas(user: User | None, department: str) -> bool:
+    """Ideas are public, but what the city makes of them is its departments' work: their own staff, or admins."""
+    return bool(user and user.is_staff and (user.role is Role.ADMIN or user.department == department))
+
+
+def _ideas_department(request: Request[Any, Any, Any], department: str) -> str:
+    user = current_user(request)
+    chosen = department or (user.department if user else "") or ""
+    access.require(may_analyse_ideas(user, chosen), "他の部署の提案は分析できません。")
+    return chosen
+
+
+@get("/ideas/themes", sync_to_thread=True)
+def ideas_themes_home(request: Request[Any, Any, Any], storage: Storage, department: str = "") -> Template:
+    chosen = _ideas_department(request, department)
+    return page(
+        request,
+        "themes/ideas_index.html",
+        department=chosen,
+        idea_count=len(idea_texts(storage.db, department=chosen)),
+        analyses=storage.themes.analyses(corpus=ideas_corpus(chosen)),
+        errors={},
+        values={},
+    )
+
+
+@post("/ideas/themes", sync_to_thread=True)
+def start_ideas_analysis(
+    request: Request[Any, Any, Any], storage: Storage, state: State, data: FormData
+) -> Response[Any]:
+    chosen = _ideas_department(request, one(data, "department"))
+    errors: dict[str, str] = {}
+    k = _k(data, errors)
+    if errors:
+        return page(
+            request,
+            "themes/ideas_index.html",
+            status_code=422,
+            department=chosen,
+            idea_count=len(idea_texts(storage.db, department=chosen)),
+            analyses=storage.themes.analyses(corpus=ideas_corpus(chosen)),
+            errors=errors,
+            values=data,
+        )
+    jobs: ThemeJobs = state.theme_jobs
+    job = jobs.start(ideas_corpus(chosen), current_user(request).id, k)  # type: ignore[union-attr]
     return go(request, f"/staff/themes/jobs/{job.id}")
 
 
@@ -77,8 +135,13 @@ def job_status(request: Request[Any, Any, Any], state: State, job_id: str) -> Re
     job = state.theme_jobs.get(job_id)
     if job is None:
         raise NotFoundException("分析ジョブが見つかりません。")
-    survey = survey_or_404(state.storage, UUID(job.survey_id))
-    access.require(access.may_run_themes(current_user(request), survey), access.TEXT_OF_ANOTHER_DEPARTMENT)
+    kind, scope, _ = parse_corpus(job.corpus)
+    user = current_user(request)
+    if kind == IDEAS:
+        access.require(may_analyse_ideas(user, scope), "他の部署の提案は分析できません。")
+    else:
+        survey = survey_or_404(state.storage, UUID(scope))
+        access.require(access.may_run_themes(user, survey), access.TEXT_OF_ANOTHER_DEPARTMENT)
     if job.analysis_id is not None and request.headers.get("hx-request"):
         return Response(content=None, headers={"HX-Redirect": f"/staff/themes/{job.analysis_id}"})
     template = "themes/job_status.html" if request.headers.get("hx-request") else "themes/job.html"
@@ -91,8 +154,24 @@ def analysis_page(request: Request[Any, Any, Any], storage: Storage, analysis_id
     analysis = storage.themes.analysis(str(analysis_id))
     if analysis is None:
         raise NotFoundException("分析結果が見つかりません。")
-    survey = survey_or_404(storage, UUID(analysis.survey_id))
     user = current_user(request)
+    kind, scope, _ = parse_corpus(analysis.corpus)
+    if kind == IDEAS:
+        # Ideas are published by their authors: reading them is no disclosure, even to auditors.
+        access.require(audit or may_analyse_ideas(user, scope), "他の部署の提案は分析できません。")
+        members = [m for t in analysis.themes for m in t.members]
+        return page(
+            request,
+            "themes/analysis.html",
+            analysis=analysis,
+            survey=None,
+            question=None,
+            department=scope,
+            breakdown={},
+            opinions=storage.themes.corpus_opinions(analysis, members),
+            audit=audit,
+        )
+    survey = survey_or_404(storage, UUID(analysis.survey_id))
     allowed = access.may_read_raw_text(user, survey) if audit else access.may_run_themes(user, survey)
     access.require(allowed, access.TEXT_OF_ANOTHER_DEPARTMENT)
     question = next((q for q in survey.questions if q.id == analysis.question_id), None)
@@ -129,7 +208,7 @@ def _disclose(storage: Storage, user: User | None, survey: Any, question_id: str
 staff_router = Router(
     path="/staff",
     guards=[staff_only],
-    route_handlers=[themes_home, start_analysis, job_status, staff_analysis],
+    route_handlers=[themes_home, start_analysis, ideas_themes_home, start_ideas_analysis, job_status, staff_analysis],
 )
 
 
