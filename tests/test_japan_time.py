@@ -33,9 +33,7 @@ def test_a_survey_closing_on_a_day_takes_answers_until_midnight_japan_time(world
 
 
 def test_audit_times_are_japan_time_and_replay_finds_them(client: Client, world: World, storage: Storage) -> None:
-    storage.app.sign_up(
-        email="audit@example.jp", display_name="監査", password_hash=PASSWORD_HASH, role=Role.AUDITOR
-    )
+    storage.app.sign_up(email="audit@example.jp", display_name="監査", password_hash=PASSWORD_HASH, role=Role.AUDITOR)
     # A minute in the future, so that the answer comes after the survey, whose events are stamped now.
     moment = (clock.now() + timedelta(days=1)).replace(second=0, microsecond=0)
     with clock.frozen_at(moment):

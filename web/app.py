@@ -23,7 +23,7 @@ from projections.storage import Storage
 from web import templating
 from web.auth import SESSION_KEY, current_user
 from web.boundary import BoundaryMiddleware, RefusedInput
-from web.routes import api, audit, auth_pages, cocreation, ideas, me, pages, staff, themes
+from web.routes import api, audit, auth_pages, cocreation, ideas, me, pages, participate, staff, themes
 from web.sessions import DatabaseSessionStore, RotatingSessionConfig
 from web.settings import Settings
 from web.themes import ThemeJobs
@@ -194,6 +194,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
             *me.routes,
             *ideas.routes,
             *cocreation.routes,
+            *participate.routes,
             # Sign-in and sign-up attempts are limited per client address (counted in the database).
             Router(path="/", route_handlers=auth_pages.routes, guards=[limit_auth_attempts]),
             *staff.routes,

@@ -20,7 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.text import CONTROL_MESSAGE, has_forbidden_characters
 
-BodyKind = Literal["form", "json", "unchecked"]
+BodyKind = Literal["form", "json", "multipart", "unchecked"]
 
 # Far deeper than any request Kyoso takes ({"answers": {"q1": [0, 2]}} is three levels), and far
 # below the depth where the JSON decoder gives up with a RecursionError.
@@ -57,7 +57,9 @@ class BoundaryMiddleware:
         check_text("path", scope["path"], problems)
         check_pairs(parse_urlencoded(scope.get("query_string", b""), "query"), problems)
         kind = body_kind(scope.get("route_handler"))
-        if kind is not None:
+        if kind == "multipart":
+            receive = await check_multipart(Request(scope, receive), receive, problems)
+        elif kind is not None:
             # Reading through Request enforces the body size limit and leaves the body cached in
             # the scope for Litestar's own parsers; the replayed messages serve anything else.
             request: Request[Any, Any, Any] = Request(scope, receive)
@@ -91,7 +93,27 @@ def body_kind(handler: Any) -> BodyKind | None:
         return "form"
     if media_type in (None, RequestEncodingType.JSON):
         return "json"
-    return "unchecked"  # multipart or msgpack: none yet; teach the boundary before adding one.
+    if media_type == RequestEncodingType.MULTI_PART:
+        return "multipart"  # Only routes that declare an upload (with their own request_max_body_size).
+    return "unchecked"  # msgpack: none yet; teach the boundary before adding one.
+
+
+async def check_multipart(request: Request[Any, Any, Any], receive: Receive, problems: dict[str, str]) -> Receive:
+    """An upload route's form: its text fields, field names and file names checked like a form's.
+
+    The form is parsed once (the CSRF check may already have parsed it) and that same parse is the
+    one the handler gets, from the connection state. Anything but multipart is refused (415).
+    """
+    if request.content_type[0] != RequestEncodingType.MULTI_PART:
+        body = await request.body()
+        if body:
+            raise RefusedInput(415, "unsupported_body", MALFORMED_MESSAGE)
+        return replay(body, receive)
+    form = await request.form()
+    for key, value in form.multi_items():
+        text = value if isinstance(value, str) else (getattr(value, "filename", "") or "")
+        check_text(key, key + text, problems)
+    return receive
 
 
 def replay(body: bytes, receive: Receive) -> Receive:

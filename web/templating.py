@@ -8,7 +8,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from domain.clock import CITY_TZ
 from domain.questions import QUESTION_KINDS
 from domain.survey import SurveyStatus
-from domain.values import AGE_BAND_LABELS, AUDIENCE_LABELS, ROLE_LABELS, WARD_LABELS, Audience
+from domain.values import AGE_BAND_LABELS, AUDIENCE_LABELS, ROLE_LABELS, SDG_GOALS, WARD_LABELS, Audience
 from projections.segments import SEGMENT_VALUES, SEGMENTS, SUPPRESSED
 from web import charts
 
@@ -74,6 +74,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
         AGE_BAND_LABELS=AGE_BAND_LABELS,
         AUDIENCE_LABELS=AUDIENCE_LABELS,
         ROLE_LABELS=ROLE_LABELS,
+        SDG_GOALS=SDG_GOALS,
         SEGMENTS=SEGMENTS,
         SEGMENT_VALUES=SEGMENT_VALUES,
         SUPPRESSED=SUPPRESSED,

@@ -25,7 +25,7 @@ from web.security_log import security_event
 from web.settings import Settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-AUTH_PATHS = frozenset({"/login", "/signup"})
+AUTH_PATHS = frozenset({"/login", "/signup", "/signup/business"})
 _PURGE_EVERY = 300.0
 
 

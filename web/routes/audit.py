@@ -26,10 +26,18 @@ def audit_home(request: Request[Any, Any, Any], storage: Storage) -> Template:
         analyses=storage.themes.analyses(limit=200),
         projection_failures=storage.projector.failures(limit=200),
         projection_failure_count=storage.projector.failure_count(),
-        events=[(n, storage.app.mapper.to_domain_event(n).timestamp) for n in reversed(events)],
+        events=[(n, _stamp(storage, n)) for n in reversed(events)],
         surveys=storage.catalogue.surveys(limit=500),
         integrity=integrity(storage),
     )
+
+
+def _stamp(storage: Storage, notification: Any) -> datetime | None:
+    """When the event happened; None if its stored record no longer decodes (tampering shows here too)."""
+    try:
+        return storage.app.mapper.to_domain_event(notification).timestamp  # type: ignore[no-any-return]
+    except Exception:
+        return None
 
 
 def integrity(storage: Storage) -> dict[str, Any]:

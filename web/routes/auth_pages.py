@@ -89,6 +89,9 @@ def _sign_in(request: Request[Any, Any, Any], user: User) -> None:
     request.app.stores.get("sessions").purge_expired()  # type: ignore[attr-defined]
 
 
+sign_in = _sign_in  # For the other sign-up pages (web/routes/cocreation.py).
+
+
 @get("/login", sync_to_thread=False)
 def login_form(request: Request[Any, Any, Any], next: str = "") -> Template:
     return page(request, "login.html", error=None, email="", next=safe_next(next))
@@ -118,6 +121,8 @@ def login(request: Request[Any, Any, Any], storage: Storage, data: FormData) -> 
             security_event("sign_in", identity.participant_id, client=client)
             if next_url == "/" and user.is_staff:
                 next_url = "/staff"
+            elif next_url == "/" and user.role is Role.BUSINESS:
+                next_url = "/business"
             return go(request, next_url)
     if email:
         throttle.login_failed(email)
