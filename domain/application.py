@@ -24,7 +24,15 @@ from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion
 from domain.response import Response, response_id
 from domain.serialization import MsgspecMapper
 from domain.survey import Survey
-from domain.themes import IDEAS, SURVEY, AnalysisModel, ThemeAnalysis, ThemeNode, parse_corpus, survey_corpus
+from domain.themes import (
+    DEPARTMENT_CORPORA,
+    SURVEY,
+    AnalysisModel,
+    ThemeAnalysis,
+    ThemeNode,
+    parse_corpus,
+    survey_corpus,
+)
 from domain.values import Attributes, Audience, Role
 
 # How stale a read-only aggregate may be on the submission hot path (see Kyoso._recent): a
@@ -317,7 +325,7 @@ class Kyoso(IdeaCommands, CoCreationCommands, Application[UUID]):
         if kind == SURVEY:
             survey_id, question_id = UUID(scope), question
             self._editable_survey(survey_id, staff_id).question(question_id)
-        elif kind == IDEAS:
+        elif kind in DEPARTMENT_CORPORA:
             staff = self._require_staff(staff_id)
             if staff.role is not Role.ADMIN and staff.department != scope:
                 raise NotAllowed("他の部署の提案は分析できません。")

@@ -1,7 +1,8 @@
 """A theme analysis of free-text opinions, recorded so that it can be audited and re-run.
 
 What was analysed is its corpus: the answers to one free-text question of a survey
-(`survey:<survey id>:<question id>`), or the citizens' ideas of one department (`ideas:<department>`).
+(`survey:<survey id>:<question id>`), the citizens' ideas of one department (`ideas:<department>`),
+or the summaries of the business proposals one department handles (`proposals:<department>`).
 
 The event carries everything needed to repeat the run exactly (the ids of the opinions analysed,
 the model and its version, the parameters and the seed) and its result, the themes themselves.
@@ -39,7 +40,9 @@ class AnalysisModel(msgspec.Struct, frozen=True):
     dim: int
 
 
-SURVEY, IDEAS = "survey", "ideas"
+SURVEY, IDEAS, PROPOSALS = "survey", "ideas", "proposals"
+# Corpora that belong to one department: its ideas, or the summaries of the proposals it handles.
+DEPARTMENT_CORPORA = (IDEAS, PROPOSALS)
 
 
 def survey_corpus(survey_id: UUID | str, question_id: str) -> str:
@@ -48,6 +51,10 @@ def survey_corpus(survey_id: UUID | str, question_id: str) -> str:
 
 def ideas_corpus(department: str) -> str:
     return f"{IDEAS}:{department}"
+
+
+def proposals_corpus(department: str) -> str:
+    return f"{PROPOSALS}:{department}"
 
 
 def parse_corpus(corpus: str) -> tuple[str, str, str]:

@@ -5,8 +5,9 @@ from typing import Any
 
 import msgspec
 
-from domain.themes import IDEAS, SURVEY, AnalysisModel, ThemeNode, parse_corpus
+from domain.themes import IDEAS, PROPOSALS, SURVEY, AnalysisModel, ThemeNode, parse_corpus
 from projections.database import Database
+from projections.results import ERASED_TEXT as ERASED
 from projections.segments import MIN_CELL, SEGMENT_VALUES, SEGMENTS, SUPPRESSED, UNKNOWN
 from projections.suppression import line, protect
 
@@ -86,8 +87,11 @@ class ThemeReadModel:
 
     def corpus_opinions(self, analysis: AnalysisSummary, ids: list[str]) -> dict[str, str]:
         """The readable opinions among `ids` of what the analysis read (an erased person's are gone)."""
-        if parse_corpus(analysis.corpus)[0] == IDEAS:
+        kind = parse_corpus(analysis.corpus)[0]
+        if kind == IDEAS:
             return idea_texts(self.db, ids)
+        if kind == PROPOSALS:
+            return proposal_texts(self.db, ids)
         return self.opinions(analysis.survey_id, analysis.question_id, ids)
 
     def opinions(self, survey_id: str, question_id: str, ids: list[str]) -> dict[str, str]:
@@ -166,4 +170,20 @@ def idea_texts(db: Database, ids: list[str] | None = None, department: str | Non
         idea_id: f"{title}\n{body}"
         for idea_id, title, body in db.query(sql + " ORDER BY submitted_at, idea_id", params)
         if wanted is None or idea_id in wanted
+    }
+
+
+def proposal_texts(db: Database, ids: list[str] | None = None, department: str | None = None) -> dict[str, str]:
+    """Business proposals as opinions: title and summary, for the department that handles them
+    (confidential: only its staff see these). An erased writer's texts are gone."""
+    sql = "SELECT proposal_id, title, summary FROM proposals WHERE summary <> ?"
+    params: list[Any] = [ERASED]
+    if department is not None:
+        sql += " AND department = ?"
+        params.append(department)
+    wanted = set(ids) if ids is not None else None
+    return {
+        proposal_id: f"{title}\n{summary}"
+        for proposal_id, title, summary in db.query(sql + " ORDER BY submitted_at, proposal_id", params)
+        if wanted is None or proposal_id in wanted
     }

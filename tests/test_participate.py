@@ -90,3 +90,16 @@ def test_staff_analyse_their_own_department_s_ideas(client: Client, world: World
     assert client.get(f"/staff/themes/{analysis}").status_code == 403
     assert client.get("/staff/ideas/themes", params={"department": "子育て支援課"}).status_code == 403
     assert client.get("/staff/ideas/themes").status_code == 200  # their own department's
+
+
+def test_staff_analyse_the_proposal_summaries_their_department_handles(
+    client: Client, world: World, storage: Storage
+) -> None:
+    client.login("staff@example.jp")
+    home = client.get("/staff/proposals/themes")
+    assert home.status_code == 200 and "事業者提案の概要のテーマ分析" in home.text and "（0 件）" in home.text
+    refused = client.submit("/staff/proposals/themes", {"department": "危機管理課"})
+    assert refused.status_code == 403
+    bad_k = client.submit("/staff/proposals/themes", {"department": "子育て支援課", "k": "99"})
+    assert bad_k.status_code == 422 and "1〜30" in bad_k.text
+    assert client.get("/staff/proposals/themes", params={"department": "危機管理課"}).status_code == 403

@@ -22,7 +22,6 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import InfrastructureFactory, StoredEvent
 from eventsourcing.utils import Environment, get_topic
-from litestar.serialization import encode_json
 
 from domain.idea import Idea, body_context, title_context
 from domain.idea_values import POLICY_AREAS
@@ -177,7 +176,7 @@ def bare_support_saves_per_second(data_dir: Path, database_url: str | None, seco
 
 
 def bench_support(kind: str, quick: bool) -> None:
-    from web.bench import backend, csrf_token, emit, fire, note, projection_lag, server_process
+    from web.bench import backend, csrf_token, emit, fire, note, projection_lag, server_process, signed_in_sessions
 
     people, n_ideas, connections = (100, 5, 16) if quick else (400, 20, 32)
     with backend(kind) as (data_dir, url):
@@ -190,19 +189,7 @@ def bench_support(kind: str, quick: bool) -> None:
             for i in range(n_ideas)
         ]
         supporters = [app.register_participant(Role.CITIZEN) for _ in range(people)]
-        sessions = {p: uuid4().hex for p in supporters}
-        with storage.db.transaction() as cur:
-            cur.executemany(
-                "INSERT INTO web_sessions (session_id, data, expires_at) VALUES (?, ?, ?)",
-                [
-                    (
-                        sid,
-                        encode_json({"user": {"participant_id": str(p), "role": "citizen", "display_name": "b"}}),
-                        time.time() + 3600,
-                    )
-                    for p, sid in sessions.items()
-                ],
-            )
+        sessions = signed_in_sessions(storage, supporters)
         storage.close()
         baseline = bare_support_saves_per_second(data_dir, url, 3 if quick else 5)
         with server_process(data_dir, url, 1 if kind == "sqlite" else 2) as port:

@@ -16,9 +16,9 @@ from uuid import UUID
 
 import msgspec
 
-from domain.themes import IDEAS, AnalysisModel, ThemeNode, parse_corpus, survey_corpus
+from domain.themes import IDEAS, PROPOSALS, AnalysisModel, ThemeNode, parse_corpus, survey_corpus
 from projections.storage import Storage
-from projections.themes import idea_texts
+from projections.themes import idea_texts, proposal_texts
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ def opinions_for(storage: Storage, corpus: str) -> list[tuple[str, str]]:
     kind, scope, question_id = parse_corpus(corpus)
     if kind == IDEAS:
         return list(idea_texts(storage.db, department=scope).items())
+    if kind == PROPOSALS:
+        return list(proposal_texts(storage.db, department=scope).items())
     return [(str(rid), text) for rid, text in storage.results.free_text_rows(scope, question_id)]
 
 

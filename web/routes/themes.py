@@ -10,10 +10,10 @@ from litestar.response import Response, Template
 
 from domain.disclosure import Purpose
 from domain.questions import FreeText
-from domain.themes import IDEAS, ideas_corpus, parse_corpus, survey_corpus
+from domain.themes import IDEAS, PROPOSALS, ideas_corpus, parse_corpus, proposals_corpus, survey_corpus
 from domain.values import Role
 from projections.storage import Storage
-from projections.themes import idea_texts
+from projections.themes import idea_texts, proposal_texts
 from web import access
 from web.access import theme_analysts_only
 from web.auth import User, current_user, staff_only
@@ -81,53 +81,84 @@ def _k(data: FormData, errors: dict[str, str]) -> int | None:
     return k
 
 
-def may_analyse_ideas(user: User | None, department: str) -> bool:
-    """Ideas are public, but what the city makes of them is its departments' work: their own staff, or admins."""
+def may_analyse_department(user: User | None, department: str) -> bool:
+    """What the city makes of the ideas and proposals a department receives is that department's
+    work: its own staff analyse them, or admins."""
     return bool(user and user.is_staff and (user.role is Role.ADMIN or user.department == department))
 
 
-def _ideas_department(request: Request[Any, Any, Any], department: str) -> str:
+# The department corpora staff can analyse: where their texts come from, and how pages name them.
+CORPORA = {
+    IDEAS: (ideas_corpus, idea_texts, "市民の提案"),
+    PROPOSALS: (proposals_corpus, proposal_texts, "事業者提案の概要"),
+}
+NOT_YOUR_CORPUS = "他の部署に寄せられた提案は分析できません。"
+
+
+def _department_corpus_page(
+    request: Request[Any, Any, Any],
+    storage: Storage,
+    kind: str,
+    department: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
     user = current_user(request)
     chosen = department or (user.department if user else "") or ""
-    access.require(may_analyse_ideas(user, chosen), "他の部署の提案は分析できません。")
-    return chosen
+    access.require(may_analyse_department(user, chosen), NOT_YOUR_CORPUS)
+    make_corpus, texts, name = CORPORA[kind]
+    context.setdefault("errors", {})
+    context.setdefault("values", {})
+    return page(
+        request,
+        "themes/department_index.html",
+        status_code=status_code,
+        kind=kind,
+        corpus_name=name,
+        department=chosen,
+        text_count=len(texts(storage.db, department=chosen)),
+        analyses=storage.themes.analyses(corpus=make_corpus(chosen)),
+        **context,
+    )
+
+
+def _start_department_analysis(
+    request: Request[Any, Any, Any], storage: Storage, state: State, kind: str, data: FormData
+) -> Response[Any]:
+    user = current_user(request)
+    department = one(data, "department")
+    access.require(may_analyse_department(user, department), NOT_YOUR_CORPUS)
+    errors: dict[str, str] = {}
+    k = _k(data, errors)
+    if errors:
+        return _department_corpus_page(request, storage, kind, department, 422, errors=errors, values=data)
+    jobs: ThemeJobs = state.theme_jobs
+    job = jobs.start(CORPORA[kind][0](department), user.id, k)  # type: ignore[union-attr]
+    return go(request, f"/staff/themes/jobs/{job.id}")
 
 
 @get("/ideas/themes", sync_to_thread=True)
 def ideas_themes_home(request: Request[Any, Any, Any], storage: Storage, department: str = "") -> Template:
-    chosen = _ideas_department(request, department)
-    return page(
-        request,
-        "themes/ideas_index.html",
-        department=chosen,
-        idea_count=len(idea_texts(storage.db, department=chosen)),
-        analyses=storage.themes.analyses(corpus=ideas_corpus(chosen)),
-        errors={},
-        values={},
-    )
+    return _department_corpus_page(request, storage, IDEAS, department)
 
 
 @post("/ideas/themes", sync_to_thread=True)
 def start_ideas_analysis(
     request: Request[Any, Any, Any], storage: Storage, state: State, data: FormData
 ) -> Response[Any]:
-    chosen = _ideas_department(request, one(data, "department"))
-    errors: dict[str, str] = {}
-    k = _k(data, errors)
-    if errors:
-        return page(
-            request,
-            "themes/ideas_index.html",
-            status_code=422,
-            department=chosen,
-            idea_count=len(idea_texts(storage.db, department=chosen)),
-            analyses=storage.themes.analyses(corpus=ideas_corpus(chosen)),
-            errors=errors,
-            values=data,
-        )
-    jobs: ThemeJobs = state.theme_jobs
-    job = jobs.start(ideas_corpus(chosen), current_user(request).id, k)  # type: ignore[union-attr]
-    return go(request, f"/staff/themes/jobs/{job.id}")
+    return _start_department_analysis(request, storage, state, IDEAS, data)
+
+
+@get("/proposals/themes", sync_to_thread=True)
+def proposals_themes_home(request: Request[Any, Any, Any], storage: Storage, department: str = "") -> Template:
+    return _department_corpus_page(request, storage, PROPOSALS, department)
+
+
+@post("/proposals/themes", sync_to_thread=True)
+def start_proposals_analysis(
+    request: Request[Any, Any, Any], storage: Storage, state: State, data: FormData
+) -> Response[Any]:
+    return _start_department_analysis(request, storage, state, PROPOSALS, data)
 
 
 @get("/themes/jobs/{job_id:str}", sync_to_thread=True)
@@ -137,8 +168,8 @@ def job_status(request: Request[Any, Any, Any], state: State, job_id: str) -> Re
         raise NotFoundException("分析ジョブが見つかりません。")
     kind, scope, _ = parse_corpus(job.corpus)
     user = current_user(request)
-    if kind == IDEAS:
-        access.require(may_analyse_ideas(user, scope), "他の部署の提案は分析できません。")
+    if kind in CORPORA:
+        access.require(may_analyse_department(user, scope), NOT_YOUR_CORPUS)
     else:
         survey = survey_or_404(state.storage, UUID(scope))
         access.require(access.may_run_themes(user, survey), access.TEXT_OF_ANOTHER_DEPARTMENT)
@@ -156,9 +187,9 @@ def analysis_page(request: Request[Any, Any, Any], storage: Storage, analysis_id
         raise NotFoundException("分析結果が見つかりません。")
     user = current_user(request)
     kind, scope, _ = parse_corpus(analysis.corpus)
-    if kind == IDEAS:
-        # Ideas are published by their authors: reading them is no disclosure, even to auditors.
-        access.require(audit or may_analyse_ideas(user, scope), "他の部署の提案は分析できません。")
+    if kind in CORPORA:
+        # Auditors read everything; survey answers are the raw text whose reads are disclosed.
+        access.require(audit or may_analyse_department(user, scope), NOT_YOUR_CORPUS)
         members = [m for t in analysis.themes for m in t.members]
         return page(
             request,
@@ -167,6 +198,7 @@ def analysis_page(request: Request[Any, Any, Any], storage: Storage, analysis_id
             survey=None,
             question=None,
             department=scope,
+            corpus_name=CORPORA[kind][2],
             breakdown={},
             opinions=storage.themes.corpus_opinions(analysis, members),
             audit=audit,
@@ -208,7 +240,16 @@ def _disclose(storage: Storage, user: User | None, survey: Any, question_id: str
 staff_router = Router(
     path="/staff",
     guards=[staff_only],
-    route_handlers=[themes_home, start_analysis, ideas_themes_home, start_ideas_analysis, job_status, staff_analysis],
+    route_handlers=[
+        themes_home,
+        start_analysis,
+        ideas_themes_home,
+        start_ideas_analysis,
+        proposals_themes_home,
+        start_proposals_analysis,
+        job_status,
+        staff_analysis,
+    ],
 )
 
 
