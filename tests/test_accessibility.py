@@ -57,7 +57,7 @@ def test_pages_meet_wcag_21_aa(
             if problems := violations(page):
                 found[url] = problems
 
-        for url in ("/", "/login", "/signup", "/results", "/terms", "/privacy", "/goodbye"):
+        for url in ("/", "/login", "/signup", "/results", "/terms", "/privacy", "/goodbye", "/participate"):
             check(url)
         page.goto(base + "/login")
         page.get_by_label("メールアドレス").fill("citizen@example.jp")

@@ -476,3 +476,23 @@ def test_the_deadline_day_is_open_until_2359_jst(storage: Storage, city: City) -
 
     with pytest.raises(ChallengeClosed):
         city.propose(now=last + timedelta(seconds=1))
+
+
+def test_an_organisation_has_several_member_accounts(client: Client, city: City) -> None:
+    colleague = city.person("colleague@example.jp", Role.BUSINESS)
+    city.person("citizen2@example.jp", Role.CITIZEN)
+    proposal = city.propose()
+    client.login("biz@example.jp")
+    unknown = client.submit("/organisations/members", {"email": "nobody@example.jp"})
+    assert unknown.status_code == 422 and "事業者アカウントはありません" in unknown.text
+    not_business = client.submit("/organisations/members", {"email": "citizen2@example.jp"})
+    assert not_business.status_code == 422
+    added = client.submit("/organisations/members", {"email": "colleague@example.jp"})
+    assert added.status_code == 303 and added.headers["location"] == "/business?added=1"
+    assert city.storage.app.organisation_of(colleague) == city.org
+    again = client.submit("/organisations/members", {"email": "colleague@example.jp"})
+    assert again.status_code == 409  # one organisation per account: a duplicate
+    client.login("colleague@example.jp")
+    assert client.get(f"/proposals/{proposal}").status_code == 200  # a member reads the organisation's proposals
+    client.login("other@example.jp")
+    assert client.get(f"/proposals/{proposal}").status_code == 404
