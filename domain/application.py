@@ -284,13 +284,18 @@ class Kyoso(IdeaCommands, CoCreationCommands, Application[UUID]):
         texts = {qid: value for qid, value in answers.items() if isinstance(value, str)}
         if not texts:
             return answers, {}
+        key = self._key_of(participant_id)
+        sealed = {qid: seal(key, text, text_context(response, qid)) for qid, text in texts.items()}
+        return {qid: value for qid, value in answers.items() if qid not in texts}, sealed
+
+    def _key_of(self, participant_id: UUID) -> bytes:
+        """The key a person's new text is sealed under; an erased person may write nothing more."""
         if self.keys is None:
-            raise RuntimeError("free text needs a key store")
+            raise RuntimeError("personal text needs a key store")
         key = self.keys.key_for(participant_id)
         if key is None:
             raise NotAllowed()
-        sealed = {qid: seal(key, text, text_context(response, qid)) for qid, text in texts.items()}
-        return {qid: value for qid, value in answers.items() if qid not in texts}, sealed
+        return bytes(key)
 
     def read_texts(self, response: Response) -> dict[str, str | None]:
         """A response's free text, opened with its author's key; None where the key is gone."""

@@ -57,6 +57,7 @@ class CoCreationCommands:
     _require_staff: Any
     get_participant: Any
     repository: Any
+    _key_of: Any
 
     # Organisations
 
@@ -300,11 +301,3 @@ class CoCreationCommands:
 
     def get_proposal(self, proposal_id: UUID) -> Proposal:
         return self._get(proposal_id, Proposal, "提案が見つかりません。")  # type: ignore[no-any-return]
-
-    def _key_of(self, participant_id: UUID) -> bytes:
-        if self.keys is None:
-            raise RuntimeError("personal text needs a key store")
-        key = self.keys.key_for(participant_id)
-        if key is None:
-            raise NotAllowed()
-        return key  # type: ignore[no-any-return]

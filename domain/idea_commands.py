@@ -35,6 +35,7 @@ class IdeaCommands:
         def save(self, *objs: Any, **kwargs: Any) -> Any: ...
         def _get(self, aggregate_id: UUID, cls: type, not_found: str, *, copy: bool = True) -> Any: ...
         def get_participant(self, participant_id: UUID) -> Participant: ...
+        def _key_of(self, participant_id: UUID) -> bytes: ...
 
     # Ideas
 
@@ -235,14 +236,6 @@ class IdeaCommands:
 
     def get_comment(self, comment_id: UUID) -> Comment:
         return self._get(comment_id, Comment, "コメントが見つかりません。")
-
-    def _key_of(self, participant_id: UUID) -> bytes:
-        if self.keys is None:
-            raise RuntimeError("ideas need a key store")
-        key = self.keys.key_for(participant_id)
-        if key is None:
-            raise NotAllowed()  # Erased: nobody may write in their name any more.
-        return bytes(key)
 
 
 def _present_role(participant: Participant) -> Any:

@@ -141,6 +141,15 @@ SDG_GOALS: dict[int, str] = {
 }
 
 
+_GOAL_NUMBERS = {str(n): n for n in SDG_GOALS}
+
+
+def sdg_goal_of(text: str) -> int | None:
+    """The goal a form or query names, or None; compared as text, since int() of a hostile
+    5,000-digit string raises before any range check could."""
+    return _GOAL_NUMBERS.get(text.strip())
+
+
 def check_sdg_goals(goals: list[int]) -> str | None:
     """A message in Japanese if the goals are not distinct numbers from 1 to 17, else None."""
     if any(isinstance(g, bool) or not isinstance(g, int) or g not in SDG_GOALS for g in goals):

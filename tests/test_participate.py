@@ -103,3 +103,15 @@ def test_staff_analyse_the_proposal_summaries_their_department_handles(
     bad_k = client.submit("/staff/proposals/themes", {"department": "子育て支援課", "k": "99"})
     assert bad_k.status_code == 422 and "1〜30" in bad_k.text
     assert client.get("/staff/proposals/themes", params={"department": "危機管理課"}).status_code == 403
+
+
+def test_a_hostile_goal_number_is_refused_not_a_server_error(client: Client, world: World) -> None:
+    huge = "9" * 5000  # int() of this raises in Python 3.11 before any range check
+    assert client.get("/participate", params={"goal": huge}).status_code == 200
+    assert client.get("/ideas", params={"goal": huge}).status_code < 500
+    assert client.get("/api/v1/ideas", params={"goal": huge}).status_code == 422
+    client.login("citizen@example.jp")
+    created = client.submit(
+        "/ideas", {"title": "題", "body": "本文", "department": "子育て・教育", "sdg_goals": huge}
+    )
+    assert created.status_code == 422

@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from domain.errors import InvalidCommand
 from domain.idea_values import MAX_BODY, MAX_COMMENT, MAX_TITLE, STATUS_LABELS, IdeaStatus, department_choices
-from domain.values import SDG_GOALS, Ward
+from domain.values import SDG_GOALS, Ward, sdg_goal_of
 from projections.idea_list import MAX_LIMIT, MAX_OFFSET, SORT_LABELS, SORTS, CommentView, Filters, IdeaDetail, IdeaList
 from projections.storage import Storage
 from web import access_ideas as rules
@@ -55,7 +55,7 @@ def _filters(status: str, department: str, goal: str, ward: str, q: str, sort: s
         except ValueError:
             errors["ward"] = "地区を一覧から選んでください。"
     if goal:
-        chosen_goal = int(goal) if goal.isdecimal() and int(goal) in SDG_GOALS else None
+        chosen_goal = sdg_goal_of(goal)
         if chosen_goal is None:
             errors["goal"] = "SDGsの目標は1〜17の番号で選んでください。"
     if sort and sort not in SORTS:
@@ -82,8 +82,8 @@ def _idea_form(data: FormData) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     goals: list[int] = []
     for raw in many(data, "sdg_goals"):
-        if raw.isdecimal():
-            goals.append(int(raw))
+        if (number := sdg_goal_of(raw)) is not None:
+            goals.append(number)
         else:
             errors["sdg_goals"] = "SDGsの目標は1〜17の番号で選んでください。"
     fields = {

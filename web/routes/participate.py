@@ -6,7 +6,7 @@ from litestar import Request, get
 from litestar.response import Template
 
 from domain.clock import city_today
-from domain.values import SDG_GOALS, Audience, Role
+from domain.values import SDG_GOALS, Audience, Role, sdg_goal_of
 from projections.participation import ParticipationView
 from projections.storage import Storage
 from web.auth import current_user
@@ -21,7 +21,7 @@ CHALLENGES_FOR = {Role.BUSINESS, Role.STAFF, Role.ADMIN}
 def participate(request: Request[Any, Any, Any], storage: Storage, department: str = "", goal: str = "") -> Template:
     user = current_user(request)
     role = user.role if user else None
-    chosen_goal = int(goal) if goal.isdigit() and int(goal) in SDG_GOALS else None
+    chosen_goal = sdg_goal_of(goal)
     view = ParticipationView(storage.db).for_person(
         audience=AUDIENCE_OF.get(role, Audience.CITIZENS) if role is not Role.ADMIN else None,
         with_challenges=role is None or role in CHALLENGES_FOR,
