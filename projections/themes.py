@@ -158,6 +158,16 @@ def _hidden_cells(
     return protect(equations, hidden, cost)  # type: ignore[arg-type, return-value]
 
 
+def idea_count(db: Database, department: str) -> int:
+    row = db.query_one("SELECT COUNT(*) FROM ideas WHERE listed = 1 AND erased = 0 AND department = ?", (department,))
+    return int(row[0]) if row else 0
+
+
+def proposal_count(db: Database, department: str) -> int:
+    row = db.query_one("SELECT COUNT(*) FROM proposals WHERE summary <> ? AND department = ?", (ERASED, department))
+    return int(row[0]) if row else 0
+
+
 def idea_texts(db: Database, ids: list[str] | None = None, department: str | None = None) -> dict[str, str]:
     """Ideas as opinions: title and body of each listed idea whose author is not erased."""
     sql = "SELECT idea_id, title, body FROM ideas WHERE listed = 1 AND erased = 0"

@@ -13,7 +13,7 @@ from domain.questions import FreeText
 from domain.themes import IDEAS, PROPOSALS, ideas_corpus, parse_corpus, proposals_corpus, survey_corpus
 from domain.values import Role
 from projections.storage import Storage
-from projections.themes import idea_texts, proposal_texts
+from projections.themes import idea_count, proposal_count
 from web import access
 from web.access import theme_analysts_only
 from web.auth import User, current_user, staff_only
@@ -89,8 +89,8 @@ def may_analyse_department(user: User | None, department: str) -> bool:
 
 # The department corpora staff can analyse: where their texts come from, and how pages name them.
 CORPORA = {
-    IDEAS: (ideas_corpus, idea_texts, "市民の提案"),
-    PROPOSALS: (proposals_corpus, proposal_texts, "事業者提案の概要"),
+    IDEAS: (ideas_corpus, idea_count, "市民の提案"),
+    PROPOSALS: (proposals_corpus, proposal_count, "事業者提案の概要"),
 }
 NOT_YOUR_CORPUS = "他の部署に寄せられた提案は分析できません。"
 
@@ -106,7 +106,7 @@ def _department_corpus_page(
     user = current_user(request)
     chosen = department or (user.department if user else "") or ""
     access.require(may_analyse_department(user, chosen), NOT_YOUR_CORPUS)
-    make_corpus, texts, name = CORPORA[kind]
+    make_corpus, count, name = CORPORA[kind]
     context.setdefault("errors", {})
     context.setdefault("values", {})
     return page(
@@ -116,7 +116,7 @@ def _department_corpus_page(
         kind=kind,
         corpus_name=name,
         department=chosen,
-        text_count=len(texts(storage.db, department=chosen)),
+        text_count=count(storage.db, chosen),
         analyses=storage.themes.analyses(corpus=make_corpus(chosen)),
         **context,
     )
