@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 import msgspec
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import Mapper, RecordConflictError
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import Mapper, RecordConflictError, Tracking
 
 from domain import clock
 from domain.batching import GroupCommitter
@@ -20,6 +20,7 @@ from domain.idea_commands import IdeaCommands
 from domain.identities import Consent, Identity, IdentityStore, normalise_email
 from domain.participant import STAFF_ROLES, Participant
 from domain.personal_data import DataKeys, seal, text_context, unseal
+from domain.points_commands import PointsCommands
 from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion
 from domain.response import Response, response_id
 from domain.serialization import MsgspecMapper
@@ -42,7 +43,7 @@ RECENT_SECONDS = {"Survey": 1.0, "Participant": 30.0}
 RECENT_MAX = 100_000
 
 
-class Kyoso(IdeaCommands, CoCreationCommands, Application[UUID]):
+class Kyoso(IdeaCommands, CoCreationCommands, PointsCommands, Application[UUID]):
     name = "kyoso"
     # Cached aggregates are fast-forwarded with one query per get, so they stay current.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
@@ -52,10 +53,13 @@ class Kyoso(IdeaCommands, CoCreationCommands, Application[UUID]):
         env: Mapping[str, str] | None = None,
         identities: IdentityStore | None = None,
         keys: DataKeys | None = None,
+        code_key: bytes | None = None,
     ) -> None:
         super().__init__(env)
         self.identities = identities
         self.keys = keys
+        # Signs venue codes (domain/venue_code.py); kept out of events, like the data keys.
+        self.code_key = code_key
         # New responses need no snapshots or aggregate caching, only the event store's atomic put.
         self._group_commit = GroupCommitter(lambda *events: self.events.put(list(events)))
         self._recent_reads: dict[UUID, tuple[float, Any]] = {}
@@ -415,8 +419,16 @@ class Kyoso(IdeaCommands, CoCreationCommands, Application[UUID]):
         self._recent_reads[aggregate_id] = (now, aggregate)
         return aggregate
 
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        recordings = super().save(*objs, **kwargs)
+    def save(self, *objs: Any, tracking: Tracking | None = None, **kwargs: Any) -> Any:
+        """Saves atomically; with `tracking` (a process's position), the tracking row goes in the
+        same transaction as the events (Application.save has no way to pass it)."""
+        if tracking is None:
+            recordings = super().save(*objs, **kwargs)
+        else:
+            processing = ProcessingEvent[UUID](tracking)
+            processing.collect_events(*objs, **kwargs)
+            recordings = self._record(processing)
+            self._notify(recordings)
         for recording in recordings:
             self._recent_reads.pop(recording.domain_event.originator_id, None)
         return recordings

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
+from eventsourcing.postgres import PostgresFactory, PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory, SQLiteProcessRecorder
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
@@ -272,11 +272,12 @@ def _check_anchor(anchor: tuple[int, bytes], links: list[tuple[int, bytes]]) -> 
 # --- SQLite ----------------------------------------------------------------------------------
 
 
-class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
-    """SQLite's application recorder, chaining each batch under the write lock its insert takes."""
+class ChainedSQLiteRecorder(SQLiteProcessRecorder):
+    """SQLite's process recorder (events, and a process's tracking row in the same transaction),
+    chaining each batch under the write lock its insert takes."""
 
     def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
-        super().__init__(datastore, events_table_name)
+        super().__init__(datastore, events_table_name=events_table_name)
         self._insert_links = f"INSERT INTO {self.chain_table_name} (position, digest) VALUES (?, ?)"
         self._select_head = f"SELECT position, digest FROM {self.chain_table_name} ORDER BY position DESC LIMIT 1"
 
@@ -398,8 +399,9 @@ class ChainedSQLiteFactory(SQLiteFactory):
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
-class ChainedPostgresRecorder(PostgresApplicationRecorder):
-    """PostgreSQL's application recorder, chaining each batch under the table lock its insert takes.
+class ChainedPostgresRecorder(PostgresProcessRecorder):
+    """PostgreSQL's process recorder (events, and a process's tracking row in the same
+    transaction), chaining each batch under the table lock its insert takes.
 
     The insert statement also returns the chain's head (read after the lock), and the links go
     out with the commit, so chaining adds one statement and no round trip.

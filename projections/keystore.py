@@ -1,6 +1,7 @@
 """The key store for personal data: one AES key per person, in the read-model database, apart
 from the events. Destroying a key leaves a tombstone, so no key is ever made again for that person."""
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -83,3 +84,19 @@ def live_keys(cur: Cursor, participant_ids: Iterable[str]) -> dict[str, bytes]:
         cur.execute(f"SELECT participant_id, key FROM data_keys WHERE participant_id IN ({marks})", chunk)
         found.update({pid: bytes(key) for pid, key in cur.fetchall() if key is not None})
     return found
+
+
+def shared_secret(db: Database, name: str) -> bytes:
+    """A secret every server of one deployment shares (the venue-code key), made on first use.
+
+    Kept in the database rather than in a server's data directory, so that a code shown by one
+    server is accepted by another."""
+    candidate = os.urandom(32)
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO signing_keys (name, secret) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, candidate)
+        )
+        cur.execute("SELECT secret FROM signing_keys WHERE name = ?", (name,))
+        row = cur.fetchone()
+    assert row is not None
+    return bytes(row[0])

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.application import Kyoso
 from migrations import migrate
+from projections.awarding import AwardingProcess, AwardingThread
 from projections.catalogue import Catalogue
 from projections.checkpoints import Checkpointer, CheckpointLog
 from projections.cocreation import CoCreationProjection
@@ -23,7 +24,8 @@ from projections.database import (
 )
 from projections.ideas import IdeaProjection
 from projections.identities import SQLIdentityStore
-from projections.keystore import SQLDataKeys
+from projections.keystore import SQLDataKeys, shared_secret
+from projections.points import PointsProjection
 from projections.results import Results
 from projections.runner import Projector, ProjectorThread
 from projections.surveys import SurveyProjection
@@ -57,8 +59,10 @@ class Storage:
     results: Results
     themes: ThemeReadModel
     data_dir: Path
+    awarding: AwardingProcess
     database_url: str | None = None
     _thread: ProjectorThread | None = field(default=None, repr=False)
+    _awarding_thread: AwardingThread | None = field(default=None, repr=False)
     _checkpointer: Checkpointer | None = field(default=None, repr=False)
 
     @classmethod
@@ -72,8 +76,15 @@ class Storage:
         migrate(db)
         identities = SQLIdentityStore(db)
         keys = SQLDataKeys(db)
-        app = Kyoso(env=event_store_env(data_dir, database_url), identities=identities, keys=keys)
-        projector = Projector(app, db, Projections([SurveyProjection(), IdeaProjection(), CoCreationProjection()]))
+        app = Kyoso(
+            env=event_store_env(data_dir, database_url),
+            identities=identities,
+            keys=keys,
+            code_key=shared_secret(db, "venue-codes"),
+        )
+        projector = Projector(
+            app, db, Projections([SurveyProjection(), IdeaProjection(), CoCreationProjection(), PointsProjection()])
+        )
         return cls(
             app=app,
             db=db,
@@ -83,14 +94,22 @@ class Storage:
             results=Results(db),
             themes=ThemeReadModel(db),
             data_dir=data_dir,
+            awarding=AwardingProcess(app),
             database_url=database_url,
         )
 
     def start_projecting(self, interval: float = 0.5) -> None:
-        """Runs the projector in this process, in the background."""
+        """Runs the projector and the awarding process in this process, in the background."""
         if self._thread is None:
             self.projector.catch_up()
             self._thread = ProjectorThread(self.projector, interval).start()
+        if self._awarding_thread is None:
+            self._awarding_thread = AwardingThread(self.awarding, interval).start()
+
+    def catch_up(self) -> None:
+        """Awards what activity earned, then projects everything (the awards included), now."""
+        self.awarding.catch_up()
+        self.projector.catch_up()
 
     @property
     def checkpointer(self) -> Checkpointer:
@@ -118,6 +137,9 @@ class Storage:
 
     def close(self) -> None:
         self.stop_checkpointing()
+        if self._awarding_thread is not None:
+            self._awarding_thread.stop()
+            self._awarding_thread = None
         if self._thread is not None:
             self._thread.stop()
             self._thread = None

@@ -23,7 +23,20 @@ from projections.storage import Storage
 from web import templating
 from web.auth import SESSION_KEY, current_user
 from web.boundary import BoundaryMiddleware, RefusedInput
-from web.routes import api, audit, auth_pages, cocreation, ideas, me, pages, participate, staff, themes
+from web.routes import (
+    api,
+    audit,
+    auth_pages,
+    cocreation,
+    ideas,
+    me,
+    pages,
+    participate,
+    points,
+    points_staff,
+    staff,
+    themes,
+)
 from web.sessions import DatabaseSessionStore, RotatingSessionConfig
 from web.settings import Settings
 from web.themes import ThemeJobs
@@ -195,6 +208,8 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
             *ideas.routes,
             *cocreation.routes,
             *participate.routes,
+            *points.routes,
+            *points_staff.routes,
             # Sign-in and sign-up attempts are limited per client address (counted in the database).
             Router(path="/", route_handlers=auth_pages.routes, guards=[limit_auth_attempts]),
             *staff.routes,

@@ -1,0 +1,129 @@
+-- SDGs points (issue 9): menus, budgets, the awards ledger, spending, rewards, codes and payouts.
+-- Dates are Asia/Tokyo days (YYYY-MM-DD); moments are ISO 8601 UTC. Goals are stored as one row
+-- per award and goal (points_award_goals), so counts by goal need no string parsing.
+
+CREATE TABLE points_menus (
+    menu_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    department TEXT NOT NULL,
+    sdg_goals TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    budget BIGINT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    limit_kind TEXT NOT NULL,
+    per_year BIGINT NOT NULL,
+    expires_after_days INTEGER,
+    rule_version BIGINT NOT NULL,
+    survey_ids TEXT NOT NULL,
+    funder_id TEXT,
+    defined_at TEXT NOT NULL
+);
+
+CREATE TABLE points_budgets (
+    menu_id TEXT NOT NULL,
+    fiscal_year BIGINT NOT NULL,
+    spent BIGINT NOT NULL,
+    awards BIGINT NOT NULL,
+    PRIMARY KEY (menu_id, fiscal_year)
+);
+
+CREATE TABLE points_awards (
+    award_id TEXT PRIMARY KEY,
+    position BIGINT NOT NULL,
+    participant_id TEXT NOT NULL,
+    menu_id TEXT NOT NULL,
+    menu_version BIGINT NOT NULL,
+    points BIGINT NOT NULL,
+    remaining BIGINT NOT NULL,
+    source_kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    caused_at TEXT NOT NULL,
+    awarded_at TEXT NOT NULL,
+    earned_on TEXT NOT NULL,
+    fiscal_year BIGINT NOT NULL,
+    expires_on TEXT NOT NULL,
+    ward TEXT,
+    revoked_at TEXT,
+    revoke_reason TEXT,
+    points_revoked INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE INDEX points_awards_by_participant ON points_awards (participant_id, earned_on);
+CREATE INDEX points_awards_by_year ON points_awards (fiscal_year, menu_id);
+
+CREATE TABLE points_award_goals (
+    award_id TEXT NOT NULL,
+    goal BIGINT NOT NULL,
+    PRIMARY KEY (award_id, goal)
+);
+
+CREATE TABLE points_spendings (
+    spending_id TEXT PRIMARY KEY,
+    position BIGINT NOT NULL,
+    participant_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    spent_at TEXT NOT NULL
+);
+
+CREATE INDEX points_spendings_by_participant ON points_spendings (participant_id);
+
+-- Which awards paid for each spending (and each revocation's take-back), for the auditor's chain.
+CREATE TABLE points_drawn (
+    spending_id TEXT NOT NULL,
+    award_id TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    PRIMARY KEY (spending_id, award_id)
+);
+
+CREATE TABLE points_rewards (
+    reward_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    partner TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    stock INTEGER,
+    taken INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 1,
+    offered_at TEXT NOT NULL
+);
+
+CREATE TABLE points_transfers (
+    transfer_id TEXT PRIMARY KEY,
+    participant_id TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    requested_at TEXT NOT NULL,
+    batch_id TEXT
+);
+
+CREATE INDEX points_transfers_waiting ON points_transfers (batch_id, requested_at);
+
+CREATE TABLE points_batches (
+    batch_id TEXT PRIMARY KEY,
+    made_at TEXT NOT NULL,
+    made_by TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    lines INTEGER NOT NULL
+);
+
+CREATE TABLE points_codes (
+    code_id TEXT PRIMARY KEY,
+    menu_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    issued_by TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE INDEX points_codes_by_menu ON points_codes (menu_id);
+
+-- Keys the servers share (the venue-code key): one row each, made on first start.
+CREATE TABLE signing_keys (
+    name TEXT PRIMARY KEY,
+    secret BYTEA NOT NULL
+);

@@ -1,0 +1,283 @@
+"""The points ledger's read model: menus, budgets used, awards, spending, rewards, codes, payouts.
+
+Built only from the events that say something a page shows: an award's Granted carries all of
+it (the budget used is the sum of a year's awards, so MenuBudget's own events are not read), and
+each spending names the awards it drew on. A batch's changes are folded in memory first, then
+written with one statement per table.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from domain.clock import fiscal_year
+from domain.points_ledger import Award, PointsAccount
+from domain.points_menu import SdgMenu
+from domain.points_rewards import PayoutBatch, Reward, Transfer
+from domain.venue_code import VenueCode
+from projections.database import Column, Cursor
+
+AWARD_COLUMNS: list[Column] = [
+    ("award_id", "text"),
+    ("position", "bigint"),
+    ("participant_id", "text"),
+    ("menu_id", "text"),
+    ("menu_version", "bigint"),
+    ("points", "bigint"),
+    ("remaining", "bigint"),
+    ("source_kind", "text"),
+    ("source", "text"),
+    ("reason", "text"),
+    ("caused_at", "text"),
+    ("awarded_at", "text"),
+    ("earned_on", "text"),
+    ("fiscal_year", "bigint"),
+    ("expires_on", "text"),
+    ("ward", "text"),
+]
+GOAL_COLUMNS: list[Column] = [("award_id", "text"), ("goal", "bigint")]
+SPENDING_COLUMNS: list[Column] = [
+    ("spending_id", "text"),
+    ("position", "bigint"),
+    ("participant_id", "text"),
+    ("purpose", "text"),
+    ("reference", "text"),
+    ("points", "bigint"),
+    ("spent_at", "text"),
+]
+DRAWN_COLUMNS: list[Column] = [("spending_id", "text"), ("award_id", "text"), ("points", "bigint")]
+
+TABLES = (
+    "points_menus",
+    "points_budgets",
+    "points_awards",
+    "points_award_goals",
+    "points_spendings",
+    "points_drawn",
+    "points_rewards",
+    "points_transfers",
+    "points_batches",
+    "points_codes",
+)
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+class PointsProjection:
+    name = "points"
+    topics = tuple(
+        get_topic(cls)
+        for cls in (
+            SdgMenu.Defined,
+            SdgMenu.RuleChanged,
+            Award.Granted,
+            Award.Revoked,
+            PointsAccount.Debited,
+            PointsAccount.Spent,
+            Reward.Offered,
+            Reward.Taken,
+            Reward.Withdrawn,
+            Transfer.Requested,
+            Transfer.Batched,
+            PayoutBatch.Made,
+            VenueCode.Issued,
+            VenueCode.Withdrawn,
+        )
+    )
+
+    def clear(self, cur: Cursor) -> None:
+        for table in TABLES:
+            cur.execute(f"DELETE FROM {table}")
+
+    def project(self, cur: Cursor, events: Sequence[tuple[int, Any]]) -> None:
+        new_awards: dict[str, list[Any]] = {}
+        goals: list[tuple[str, int]] = []
+        budgets: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+        # Points taken from awards recorded before this batch (spent, or taken back).
+        taken: dict[str, int] = defaultdict(int)
+        spendings: list[list[Any]] = []
+        drawn: list[tuple[str, str, int]] = []
+        for position, event in events:
+            kind = type(event)
+            at = _moment(event.timestamp)
+            if kind is Award.Granted:
+                award = str(event.originator_id)
+                new_awards[award] = [
+                    award,
+                    position,
+                    str(event.participant_id),
+                    str(event.menu_id),
+                    event.menu_version,
+                    event.points,
+                    event.points,
+                    str(event.source_kind),
+                    event.source,
+                    event.reason,
+                    _moment(event.caused_at),
+                    at,
+                    event.earned_on.isoformat(),
+                    fiscal_year(event.earned_on),
+                    event.expires_on.isoformat(),
+                    str(event.ward) if event.ward else None,
+                ]
+                goals.extend((award, goal) for goal in event.sdg_goals)
+                budget = budgets[(str(event.menu_id), fiscal_year(event.earned_on))]
+                budget[0] += event.points
+                budget[1] += 1
+            elif kind is PointsAccount.Spent:
+                spending = str(event.spending_id)
+                spendings.append(
+                    [
+                        spending,
+                        position,
+                        str(event.participant_id),
+                        event.purpose,
+                        str(event.reference),
+                        event.points,
+                        at,
+                    ]
+                )
+                for award_id, points in event.drawn:
+                    drawn.append((spending, str(award_id), points))
+                    _take(new_awards, taken, str(award_id), points)
+            elif kind is PointsAccount.Debited:
+                _take(new_awards, taken, str(event.award_id), event.points)
+            else:
+                self._flush(cur, new_awards, goals, budgets, taken, spendings, drawn)
+                new_awards, goals, spendings, drawn = {}, [], [], []
+                budgets.clear()
+                taken.clear()
+                _apply_other(cur, event, at)
+        self._flush(cur, new_awards, goals, budgets, taken, spendings, drawn)
+
+    @staticmethod
+    def _flush(
+        cur: Cursor,
+        new_awards: dict[str, list[Any]],
+        goals: list[tuple[str, int]],
+        budgets: dict[tuple[str, int], list[int]],
+        taken: dict[str, int],
+        spendings: list[list[Any]],
+        drawn: list[tuple[str, str, int]],
+    ) -> None:
+        if new_awards:
+            cur.append_rows("points_awards", AWARD_COLUMNS, list(new_awards.values()))
+        if goals:
+            cur.append_rows("points_award_goals", GOAL_COLUMNS, goals)
+        if budgets:
+            cur.executemany(
+                "INSERT INTO points_budgets (menu_id, fiscal_year, spent, awards) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (menu_id, fiscal_year) DO UPDATE SET spent = points_budgets.spent + excluded.spent, "
+                "awards = points_budgets.awards + excluded.awards",
+                [(menu, year, spent, count) for (menu, year), (spent, count) in budgets.items()],
+            )
+        if taken:
+            cur.executemany(
+                "UPDATE points_awards SET remaining = remaining - ? WHERE award_id = ?",
+                [(points, award) for award, points in taken.items()],
+            )
+        if spendings:
+            cur.append_rows("points_spendings", SPENDING_COLUMNS, spendings)
+        if drawn:
+            cur.append_rows("points_drawn", DRAWN_COLUMNS, drawn)
+
+
+def _take(new_awards: dict[str, list[Any]], taken: dict[str, int], award: str, points: int) -> None:
+    row = new_awards.get(award)
+    if row is not None:
+        row[6] -= points
+    else:
+        taken[award] += points
+
+
+def _apply_other(cur: Cursor, event: Any, at: str) -> None:
+    kind = type(event)
+    oid = str(event.originator_id)
+    if kind is SdgMenu.Defined:
+        rule = event.rule
+        cur.execute(
+            "INSERT INTO points_menus (menu_id, name, trigger, department, sdg_goals, points, budget, valid_from,"
+            " valid_until, limit_kind, per_year, expires_after_days, rule_version, survey_ids, funder_id, defined_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            (
+                oid,
+                event.name,
+                str(event.trigger),
+                event.department,
+                ",".join(str(g) for g in event.sdg_goals),
+                rule.points,
+                rule.budget,
+                rule.valid_from.isoformat(),
+                rule.valid_until.isoformat(),
+                str(rule.limit),
+                rule.per_year,
+                rule.expires_after_days,
+                ",".join(str(s) for s in event.survey_ids),
+                str(event.funder_id) if event.funder_id else None,
+                at,
+            ),
+        )
+    elif kind is SdgMenu.RuleChanged:
+        rule = event.rule
+        cur.execute(
+            "UPDATE points_menus SET points = ?, budget = ?, valid_from = ?, valid_until = ?, limit_kind = ?,"
+            " per_year = ?, expires_after_days = ?, rule_version = rule_version + 1 WHERE menu_id = ?",
+            (
+                rule.points,
+                rule.budget,
+                rule.valid_from.isoformat(),
+                rule.valid_until.isoformat(),
+                str(rule.limit),
+                rule.per_year,
+                rule.expires_after_days,
+                oid,
+            ),
+        )
+    elif kind is Award.Revoked:
+        cur.execute(
+            "UPDATE points_awards SET revoked_at = ?, revoke_reason = ?, points_revoked = ? WHERE award_id = ?",
+            (at, event.reason, event.points_removed, oid),
+        )
+    elif kind is Reward.Offered:
+        cur.execute(
+            "INSERT INTO points_rewards (reward_id, name, partner, points, stock, offered_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (oid, event.name, event.partner, event.points, event.stock, at),
+        )
+    elif kind is Reward.Taken:
+        cur.execute("UPDATE points_rewards SET taken = taken + 1 WHERE reward_id = ?", (oid,))
+    elif kind is Reward.Withdrawn:
+        cur.execute("UPDATE points_rewards SET active = 0 WHERE reward_id = ?", (oid,))
+    elif kind is Transfer.Requested:
+        cur.execute(
+            "INSERT INTO points_transfers (transfer_id, participant_id, points, requested_at) VALUES (?, ?, ?, ?)",
+            (oid, str(event.participant_id), event.points, at),
+        )
+    elif kind is Transfer.Batched:
+        cur.execute("UPDATE points_transfers SET batch_id = ? WHERE transfer_id = ?", (str(event.batch_id), oid))
+    elif kind is PayoutBatch.Made:
+        cur.execute(
+            "INSERT INTO points_batches (batch_id, made_at, made_by, points, lines) VALUES (?, ?, ?, ?, ?)",
+            (oid, at, str(event.made_by), event.points, len(event.transfer_ids)),
+        )
+    elif kind is VenueCode.Issued:
+        cur.execute(
+            "INSERT INTO points_codes (code_id, menu_id, label, valid_from, valid_until, issued_by, issued_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                oid,
+                str(event.menu_id),
+                event.label,
+                _moment(event.valid_from),
+                _moment(event.valid_until),
+                str(event.issued_by),
+                at,
+            ),
+        )
+    elif kind is VenueCode.Withdrawn:
+        cur.execute("UPDATE points_codes SET withdrawn = 1 WHERE code_id = ?", (oid,))
