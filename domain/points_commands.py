@@ -274,10 +274,13 @@ class PointsCommands:
     def _earner_of(self, cause: Cause) -> UUID | None:
         if cause.participant_id is not None:
             return cause.participant_id
-        if cause.trigger is Trigger.IDEA_ADOPTED and cause.subject_id is not None:
-            return self._get(cause.subject_id, Idea, "提案が見つかりません。").author_id
-        if cause.trigger is Trigger.PROPOSAL_AGREED and cause.subject_id is not None:
-            return self._get(cause.subject_id, Proposal, "事業者提案が見つかりません。").submitted_by
+        try:
+            if cause.trigger is Trigger.IDEA_ADOPTED and cause.subject_id is not None:
+                return self._get(cause.subject_id, Idea, "").author_id
+            if cause.trigger is Trigger.PROPOSAL_AGREED and cause.subject_id is not None:
+                return self._get(cause.subject_id, Proposal, "").submitted_by
+        except NotFound:
+            pass  # Not one of ours (a topic clash); nothing to award, and the process must go on.
         return None
 
     # The one way points are awarded

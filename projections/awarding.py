@@ -102,9 +102,12 @@ class AwardingProcess:
 class AwardingThread:
     """Keeps the awarding process caught up in the background; `wake()` asks for a run at once."""
 
-    def __init__(self, process: AwardingProcess, interval: float = 0.5) -> None:
+    def __init__(
+        self, process: AwardingProcess, interval: float = 0.5, on_awarded: Callable[[], None] | None = None
+    ) -> None:
         self.process = process
         self.interval = interval
+        self.on_awarded = on_awarded
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kyoso-awarding", daemon=True)
@@ -124,7 +127,8 @@ class AwardingThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.process.catch_up()
+                if self.process.catch_up() and self.on_awarded is not None:
+                    self.on_awarded()  # The awards are new events: the projector need not wait.
             except Exception:
                 log.exception("awarding failed; will retry")
                 self._stop.wait(2)

@@ -26,6 +26,15 @@ class ResponseRecord(msgspec.Struct, kw_only=True):
     answers: list[AnswerRecord]
 
 
+class PointsRecord(msgspec.Struct, kw_only=True):
+    award_id: str
+    earned_on: str
+    menu: str
+    reason: str
+    points: int
+    revoked: bool
+
+
 class PersonalData(msgspec.Struct, kw_only=True):
     participant_id: str
     email: str
@@ -35,6 +44,7 @@ class PersonalData(msgspec.Struct, kw_only=True):
     attributes: Attributes
     consents: list[Consent]
     responses: list[ResponseRecord]
+    points: list[PointsRecord] = []
 
 
 def personal_data(storage: Storage, participant_id: UUID) -> PersonalData:
@@ -74,6 +84,17 @@ def personal_data(storage: Storage, participant_id: UUID) -> PersonalData:
         attributes=participant.attributes,
         consents=[Consent(terms, privacy) for terms, privacy in participant.consents],
         responses=responses,
+        points=[
+            PointsRecord(
+                award_id=award_id, earned_on=earned_on, menu=menu or "", reason=reason, points=points, revoked=revoked
+            )
+            for award_id, earned_on, menu, reason, points, revoked in storage.db.query(
+                "SELECT a.award_id, a.earned_on, m.name, a.reason, a.points, a.revoked_at IS NOT NULL"
+                " FROM points_awards a LEFT JOIN points_menus m ON m.menu_id = a.menu_id"
+                " WHERE a.participant_id = ? ORDER BY a.position",
+                (str(participant_id),),
+            )
+        ],
     )
 
 

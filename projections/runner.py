@@ -337,6 +337,10 @@ class ProjectorThread:
         self._thread.start()
         return self
 
+    def wake(self) -> None:
+        """Asks for a batch now rather than at the next interval (new events are known to wait)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()

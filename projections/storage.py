@@ -104,7 +104,9 @@ class Storage:
             self.projector.catch_up()
             self._thread = ProjectorThread(self.projector, interval).start()
         if self._awarding_thread is None:
-            self._awarding_thread = AwardingThread(self.awarding, interval).start()
+            self._awarding_thread = AwardingThread(
+                self.awarding, min(interval, 0.2), on_awarded=self._thread.wake
+            ).start()
 
     def catch_up(self) -> None:
         """Awards what activity earned, then projects everything (the awards included), now."""
