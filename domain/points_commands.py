@@ -215,7 +215,9 @@ class PointsCommands:
             menu_id=code.menu_id,
             participant_id=participant_id,
             source_kind=SourceKind.CODE,
-            source=f"code:{code.id}:{participant_id}",
+            # One award per code, person and day: a permanent code (a bicycle park's) serves a
+            # daily menu every day, while the menu's own limit decides how often in all.
+            source=f"code:{code.id}:{participant_id}:{clock.city_date(now).isoformat()}",
             caused_at=now,
             reason=code.label,
         )
@@ -314,15 +316,23 @@ class PointsCommands:
         accounts: dict[UUID, PointsAccount] = {}
         awards: list[Award] = []
         outcomes: list[UUID | str] = []
+        decided: set[UUID] = set()
         for grant in grants:
+            the_award_id = award_id(grant.menu_id, grant.source)
+            if the_award_id in decided:  # The same source twice in one list.
+                outcomes.append(AlreadyAwarded.code)
+                continue
             try:
                 awards.append(self._decide_one(grant, budgets, accounts, check_existing=retrying or strict))
             except DomainError as refusal:
                 if strict:
                     raise
-                outcomes.append(refusal.code)
+                # A refusal by the menu's rules may hide the real reason: it was awarded before.
+                already = not isinstance(refusal, AlreadyAwarded) and the_award_id in self.repository
+                outcomes.append(AlreadyAwarded.code if already else refusal.code)
             else:
-                outcomes.append(awards[-1].id)
+                decided.add(the_award_id)
+                outcomes.append(the_award_id)
         return outcomes, [*awards, *budgets.values(), *accounts.values()]
 
     def _decide_one(

@@ -171,30 +171,30 @@ class MenuBudget(KyosoAggregate):
 
 
 class Usage:
-    """How often a person earned one menu's points: ever, on their last day, in their last year."""
+    """How often a person earned one menu's points: ever, per day and per fiscal year.
 
-    __slots__ = ("day", "day_count", "total", "year", "year_count")
+    Counted per day and per year, not just for the latest ones: an award decided out of order (a
+    claim at 23:59:59 saved after one at 00:00:01, a lagging process) must still count where it
+    belongs."""
+
+    __slots__ = ("by_day", "by_year", "total")
 
     def __init__(self) -> None:
         self.total = 0
-        self.day: date | None = None
-        self.day_count = 0
-        self.year = 0
-        self.year_count = 0
+        self.by_day: dict[date, int] = {}
+        self.by_year: dict[int, int] = {}
 
     def allows(self, rule: MenuRule, day: date, fiscal_year: int) -> bool:
         if rule.limit is Limit.ONCE:
             return self.total == 0
         if rule.limit is Limit.DAILY:
-            return self.day != day or self.day_count == 0
-        return self.year != fiscal_year or self.year_count < rule.per_year
+            return self.by_day.get(day, 0) == 0
+        return self.by_year.get(fiscal_year, 0) < rule.per_year
 
     def add(self, day: date, fiscal_year: int) -> None:
         self.total += 1
-        self.day_count = self.day_count + 1 if self.day == day else 1
-        self.day = day
-        self.year_count = self.year_count + 1 if self.year == fiscal_year else 1
-        self.year = fiscal_year
+        self.by_day[day] = self.by_day.get(day, 0) + 1
+        self.by_year[fiscal_year] = self.by_year.get(fiscal_year, 0) + 1
 
 
 class PointsAccount(KyosoAggregate):
