@@ -12,6 +12,7 @@ from domain.values import AgeBand, Attributes, Role, Ward
 from projections.storage import Storage
 from web.demo_cocreation import load_cocreation_demo
 from web.demo_ideas import load_ideas_demo
+from web.demo_points import PointsDemo
 from web.legal import PRIVACY_VERSION, TERMS_VERSION
 from web.passwords import hash_password
 
@@ -98,7 +99,8 @@ def load_demo(
     password_hash = hash_password(DEMO_PASSWORD)
     today = clock.city_today()
     ids: dict[str, UUID] = {}
-    with clock.frozen_at(_moment(today, -200)):
+    # A year and a bit back, so that the points demo has a full year of awards.
+    with clock.frozen_at(_moment(today, -370)):
         for key, email, name, role, department in LOGINS:
             ids[key] = app.sign_up(
                 email=email,
@@ -353,6 +355,9 @@ def load_demo(
                 results_day = _moment(today, closes + 14, 10)
                 timeline.append((results_day, 3, lambda n=name: app.publish_results(surveys[n], staff_id=admin)))
     timeline.append((_moment(today, -5, 15), 0, draft_in_preparation))
+    points = PointsDemo(storage, ids, citizens)
+    # Before the first answer, so that the awarding process awards every citizen's answer.
+    timeline.append(points.automatic_menus())
     timeline.sort(key=lambda item: (item[0], item[1]))
     for done, (at, _, action) in enumerate(timeline, 1):
         with clock.frozen_at(at):
@@ -363,4 +368,4 @@ def load_demo(
         progress(len(timeline), len(timeline))
     load_ideas_demo(storage, ids, citizens)
     extra_logins = load_cocreation_demo(storage, ids)
-    return [(key, email) for key, email, *_ in LOGINS] + extra_logins
+    return [(key, email) for key, email, *_ in LOGINS] + extra_logins + points.load()
