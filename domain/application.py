@@ -14,6 +14,7 @@ from eventsourcing.persistence import Mapper, RecordConflictError, Tracking
 from domain import clock
 from domain.batching import GroupCommitter
 from domain.cocreation_commands import CoCreationCommands
+from domain.combining import Combiner
 from domain.disclosure import Purpose, TextDisclosure
 from domain.errors import AlreadyAnswered, InvalidCommand, NotAllowed, NotFound
 from domain.idea_commands import IdeaCommands
@@ -62,6 +63,7 @@ class Kyoso(IdeaCommands, CoCreationCommands, PointsCommands, Application[UUID])
         self.code_key = code_key
         # New responses need no snapshots or aggregate caching, only the event store's atomic put.
         self._group_commit = GroupCommitter(lambda *events: self.events.put(list(events)))
+        self._claims = Combiner(self._award, name="kyoso-claims")
         self._recent_reads: dict[UUID, tuple[float, Any]] = {}
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -69,6 +71,7 @@ class Kyoso(IdeaCommands, CoCreationCommands, PointsCommands, Application[UUID])
 
     def close(self) -> None:
         self._group_commit.close()
+        self._claims.close()
         super().close()
 
     # Participants

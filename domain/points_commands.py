@@ -20,6 +20,7 @@ from eventsourcing.persistence import RecordConflictError, Tracking
 
 from domain import clock
 from domain.awarding import Cause
+from domain.combining import Combiner
 from domain.errors import DomainError, InvalidCommand, NotAllowed, NotFound
 from domain.idea import Idea
 from domain.organisation import Membership, Organisation, membership_id
@@ -67,6 +68,9 @@ class Grant:
     source: str
     caused_at: datetime
     reason: str
+    # Claimed by a person waiting for the answer: "already claimed" is checked first, so that it
+    # is the answer they get rather than a limit the earlier award used up.
+    claimed: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ class PointsCommands:
     _require_staff: Any
     get_participant: Any
     code_key: bytes | None
+    # Concurrent claims, decided together and saved in one transaction (domain/combining.py).
+    _claims: Combiner[Grant, UUID]
 
     # Menus
 
@@ -220,10 +226,9 @@ class PointsCommands:
             source=f"code:{code.id}:{participant_id}:{clock.city_date(now).isoformat()}",
             caused_at=now,
             reason=code.label,
+            claimed=True,
         )
-        (outcome,) = self._award([grant], strict=True)
-        assert isinstance(outcome, UUID)
-        return outcome
+        return self._claims(grant)
 
     # Bulk awards (a list of participants, e.g. those who had a health check-up)
 
@@ -244,7 +249,7 @@ class PointsCommands:
         grants = [
             Grant(menu_id, pid, SourceKind.BULK, f"bulk:{reference}:{pid}", now, reference) for pid in participant_ids
         ]
-        outcomes = self._award(grants)
+        outcomes = self._award_codes(grants)
         awarded = sum(1 for o in outcomes if isinstance(o, UUID))
         already = sum(1 for o in outcomes if o == AlreadyAwarded.code)
         refused = [
@@ -259,6 +264,7 @@ class PointsCommands:
     ) -> list[UUID | str]:
         """Awards what the causes earn under the menus that apply, saving `tracking` in the same transaction."""
         grants: list[Grant] = []
+        menus_read = _ReadOnce(lambda menu_id: self._get(menu_id, SdgMenu, "メニューが見つかりません。", copy=False))
         for cause in causes:
             menu_ids = menus.get(cause.trigger, [])
             if not menu_ids:
@@ -267,11 +273,11 @@ class PointsCommands:
             if earner is None:
                 continue
             for menu_id in menu_ids:
-                if cause.survey_id is not None and not self.get_menu(menu_id).covers_survey(cause.survey_id):
+                if cause.survey_id is not None and not menus_read[menu_id].covers_survey(cause.survey_id):
                     continue
                 reason = REASONS.get(cause.trigger, "")
                 grants.append(Grant(menu_id, earner, SourceKind.EVENT, cause.source, cause.caused_at, reason))
-        return self._award(grants, tracking=tracking)
+        return self._award_codes(grants, tracking=tracking)
 
     def _earner_of(self, cause: Cause) -> UUID | None:
         if cause.participant_id is not None:
@@ -287,15 +293,14 @@ class PointsCommands:
 
     # The one way points are awarded
 
-    def _award(
-        self, grants: Sequence[Grant], *, tracking: Tracking | None = None, strict: bool = False
-    ) -> list[UUID | str]:
-        """Decides and saves the grants together; returns, per grant, the award id or the refusal's code.
+    def _award_codes(self, grants: Sequence[Grant], *, tracking: Tracking | None = None) -> list[UUID | str]:
+        """As `_award`, with each refusal given by its code."""
+        return [o if isinstance(o, UUID) else o.code for o in self._award(grants, tracking=tracking)]
 
-        With `strict`, a refusal is raised instead (one grant, from a person waiting for the answer)."""
+    def _award(self, grants: Sequence[Grant], *, tracking: Tracking | None = None) -> list[UUID | DomainError]:
+        """Decides and saves the grants together; returns, per grant, the award id or the refusal."""
         for attempt in range(AWARD_RETRIES):
-            decided = self._decide(grants, strict=strict, retrying=attempt > 0)
-            outcomes, aggregates = decided
+            outcomes, aggregates = self._decide(grants, retrying=attempt > 0)
             if not aggregates and tracking is None:
                 return outcomes
             try:
@@ -305,31 +310,36 @@ class PointsCommands:
                     tracking.notification_id
                 ):
                     raise AlreadyProcessed() from None
-                if attempt and len(grants) == 1:
+                if attempt:  # Another server's claims or process: let it finish its round.
                     time.sleep(random.random() * 0.002 * min(attempt, 20))
                 continue
             return outcomes
         raise DomainError("混み合っています。しばらくしてからもう一度お試しください。")
 
-    def _decide(self, grants: Sequence[Grant], *, strict: bool, retrying: bool) -> tuple[list[UUID | str], list[Any]]:
+    def _decide(self, grants: Sequence[Grant], *, retrying: bool) -> tuple[list[UUID | DomainError], list[Any]]:
         budgets: dict[UUID, MenuBudget] = {}
         accounts: dict[UUID, PointsAccount] = {}
         awards: list[Award] = []
-        outcomes: list[UUID | str] = []
+        outcomes: list[UUID | DomainError] = []
         decided: set[UUID] = set()
+        # Menus and earners are only read: loaded once per round, without copies.
+        reads = _Reads(
+            _ReadOnce(lambda menu_id: self._get(menu_id, SdgMenu, "メニューが見つかりません。", copy=False)),
+            _ReadOnce(lambda pid: self._get(pid, Participant, "利用者が見つかりません。", copy=False)),
+        )
         for grant in grants:
             the_award_id = award_id(grant.menu_id, grant.source)
-            if the_award_id in decided:  # The same source twice in one list.
-                outcomes.append(AlreadyAwarded.code)
+            if the_award_id in decided:  # The same source twice in one round.
+                outcomes.append(AlreadyAwarded())
                 continue
             try:
-                awards.append(self._decide_one(grant, budgets, accounts, check_existing=retrying or strict))
+                awards.append(
+                    self._decide_one(grant, reads, budgets, accounts, check_existing=retrying or grant.claimed)
+                )
             except DomainError as refusal:
-                if strict:
-                    raise
                 # A refusal by the menu's rules may hide the real reason: it was awarded before.
                 already = not isinstance(refusal, AlreadyAwarded) and the_award_id in self.repository
-                outcomes.append(AlreadyAwarded.code if already else refusal.code)
+                outcomes.append(AlreadyAwarded() if already else refusal)
             else:
                 decided.add(the_award_id)
                 outcomes.append(the_award_id)
@@ -338,6 +348,7 @@ class PointsCommands:
     def _decide_one(
         self,
         grant: Grant,
+        reads: "_Reads",
         budgets: dict[UUID, MenuBudget],
         accounts: dict[UUID, PointsAccount],
         *,
@@ -347,10 +358,10 @@ class PointsCommands:
         # Only a kindness (the error names the real reason): a duplicate could not be saved anyway.
         if check_existing and the_award_id in self.repository:
             raise AlreadyAwarded()
-        earner = self.get_participant(grant.participant_id)
+        earner = reads.participants(grant.participant_id)
         if earner.erased or earner.role not in EARNER_ROLES:
             raise NotAllowed("このアカウントではポイントを獲得できません。")
-        menu = self.get_menu(grant.menu_id)
+        menu = reads.menus(grant.menu_id)
         in_force = menu.rule_at(grant.caused_at)
         earned_on = clock.city_date(grant.caused_at)
         if in_force is None or not in_force[1].valid_from <= earned_on <= in_force[1].valid_until:
@@ -512,3 +523,32 @@ class PointsCommands:
                 }
             )
         return lines
+
+
+class _ReadOnce:
+    """Loads each aggregate once, remembering a failure as well (a missing menu stays missing)."""
+
+    def __init__(self, load: Any) -> None:
+        self._load = load
+        self._found: dict[UUID, Any] = {}
+
+    def __call__(self, aggregate_id: UUID) -> Any:
+        found = self._found.get(aggregate_id)
+        if found is None:
+            try:
+                found = self._load(aggregate_id)
+            except DomainError as error:
+                found = error
+            self._found[aggregate_id] = found
+        if isinstance(found, DomainError):
+            raise found
+        return found
+
+    def __getitem__(self, aggregate_id: UUID) -> Any:
+        return self(aggregate_id)
+
+
+@dataclass(frozen=True)
+class _Reads:
+    menus: _ReadOnce
+    participants: _ReadOnce

@@ -53,6 +53,9 @@ class Database:
     def purge_deleted(self) -> None:
         """Makes sure that what was deleted is gone from the files too, where the engine allows."""
 
+    def prepare_bulk_writer(self) -> None:
+        """Tunes this thread's connection for large batches (the projector's), where the engine needs it."""
+
     def close(self) -> None:
         pass
 
@@ -116,6 +119,12 @@ class SQLiteDatabase(Database):
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def prepare_bulk_writer(self) -> None:
+        # SQLite's default 2 MB page cache thrashes when a batch inserts thousands of rows under
+        # random keys (UUIDs); only the projector's connection gets the larger one, so that the
+        # web's many reader threads do not each hold 64 MB.
+        self._connection().execute("PRAGMA cache_size=-65536")
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:

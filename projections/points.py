@@ -13,7 +13,6 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from domain.clock import fiscal_year
 from domain.points_ledger import Award, PointsAccount
 from domain.points_menu import SdgMenu
 from domain.points_rewards import PayoutBatch, Reward, Transfer
@@ -36,9 +35,9 @@ AWARD_COLUMNS: list[Column] = [
     ("earned_on", "text"),
     ("fiscal_year", "bigint"),
     ("expires_on", "text"),
+    ("goal_bits", "bigint"),
     ("ward", "text"),
 ]
-GOAL_COLUMNS: list[Column] = [("award_id", "text"), ("goal", "bigint")]
 SPENDING_COLUMNS: list[Column] = [
     ("spending_id", "text"),
     ("position", "bigint"),
@@ -54,7 +53,6 @@ TABLES = (
     "points_menus",
     "points_budgets",
     "points_awards",
-    "points_award_goals",
     "points_spendings",
     "points_drawn",
     "points_rewards",
@@ -96,7 +94,6 @@ class PointsProjection:
 
     def project(self, cur: Cursor, events: Sequence[tuple[int, Any]]) -> None:
         new_awards: dict[str, list[Any]] = {}
-        goals: list[tuple[str, int]] = []
         budgets: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
         # Points taken from awards recorded before this batch (spent, or taken back).
         taken: dict[str, int] = defaultdict(int)
@@ -104,29 +101,31 @@ class PointsProjection:
         drawn: list[tuple[str, str, int]] = []
         for position, event in events:
             kind = type(event)
-            at = _moment(event.timestamp)
             if kind is Award.Granted:
                 award = str(event.originator_id)
+                menu = str(event.menu_id)
+                earned_on = event.earned_on
+                year = earned_on.year if earned_on.month >= 4 else earned_on.year - 1
                 new_awards[award] = [
                     award,
                     position,
                     str(event.participant_id),
-                    str(event.menu_id),
+                    menu,
                     event.menu_version,
                     event.points,
                     event.points,
-                    str(event.source_kind),
+                    event.source_kind.value,
                     event.source,
                     event.reason,
                     _moment(event.caused_at),
-                    at,
-                    event.earned_on.isoformat(),
-                    fiscal_year(event.earned_on),
+                    _moment(event.timestamp),
+                    earned_on.isoformat(),
+                    year,
                     event.expires_on.isoformat(),
-                    str(event.ward) if event.ward else None,
+                    goal_bits(event.sdg_goals),
+                    event.ward.value if event.ward else None,
                 ]
-                goals.extend((award, goal) for goal in event.sdg_goals)
-                budget = budgets[(str(event.menu_id), fiscal_year(event.earned_on))]
+                budget = budgets[(menu, year)]
                 budget[0] += event.points
                 budget[1] += 1
             elif kind is PointsAccount.Spent:
@@ -139,7 +138,7 @@ class PointsProjection:
                         event.purpose,
                         str(event.reference),
                         event.points,
-                        at,
+                        _moment(event.timestamp),
                     ]
                 )
                 for award_id, points in event.drawn:
@@ -148,18 +147,19 @@ class PointsProjection:
             elif kind is PointsAccount.Debited:
                 _take(new_awards, taken, str(event.award_id), event.points)
             else:
-                self._flush(cur, new_awards, goals, budgets, taken, spendings, drawn)
-                new_awards, goals, spendings, drawn = {}, [], [], []
-                budgets.clear()
-                taken.clear()
-                _apply_other(cur, event, at)
-        self._flush(cur, new_awards, goals, budgets, taken, spendings, drawn)
+                if kind is Award.Revoked:
+                    # It updates an award row, which may still be waiting in this batch.
+                    self._flush(cur, new_awards, budgets, taken, spendings, drawn)
+                    new_awards, spendings, drawn = {}, [], []
+                    budgets.clear()
+                    taken.clear()
+                _apply_other(cur, event, _moment(event.timestamp))
+        self._flush(cur, new_awards, budgets, taken, spendings, drawn)
 
     @staticmethod
     def _flush(
         cur: Cursor,
         new_awards: dict[str, list[Any]],
-        goals: list[tuple[str, int]],
         budgets: dict[tuple[str, int], list[int]],
         taken: dict[str, int],
         spendings: list[list[Any]],
@@ -167,8 +167,6 @@ class PointsProjection:
     ) -> None:
         if new_awards:
             cur.append_rows("points_awards", AWARD_COLUMNS, list(new_awards.values()))
-        if goals:
-            cur.append_rows("points_award_goals", GOAL_COLUMNS, goals)
         if budgets:
             cur.executemany(
                 "INSERT INTO points_budgets (menu_id, fiscal_year, spent, awards) VALUES (?, ?, ?, ?) "
@@ -185,6 +183,18 @@ class PointsProjection:
             cur.append_rows("points_spendings", SPENDING_COLUMNS, spendings)
         if drawn:
             cur.append_rows("points_drawn", DRAWN_COLUMNS, drawn)
+
+
+def goal_bits(goals: Sequence[int]) -> int:
+    """The goals as one integer, bit n for goal n."""
+    bits = 0
+    for goal in goals:
+        bits |= 1 << goal
+    return bits
+
+
+def goals_of(bits: int) -> list[int]:
+    return [goal for goal in range(1, 18) if bits >> goal & 1]
 
 
 def _take(new_awards: dict[str, list[Any]], taken: dict[str, int], award: str, points: int) -> None:

@@ -23,6 +23,7 @@ from domain.points_ledger import Award, PointsAccount, SourceKind
 from domain.points_menu import Limit, Trigger
 from domain.values import SDG_GOALS, WARD_LABELS, Ward
 from projections.database import Database
+from projections.points import goals_of
 from projections.segments import MIN_CELL, SUPPRESSED, SUPPRESSED_LEGEND, UNKNOWN
 from projections.suppression import line, protect
 
@@ -406,12 +407,12 @@ class PointsReader:
             counts.menu_values[menu_id].add(int(points))
             counts.months[month] += n
             counts.wards[ward or UNKNOWN] += n
-        for goal, n in self.db.query(
-            "SELECT g.goal, COUNT(*) FROM points_award_goals g JOIN points_awards a ON a.award_id = g.award_id"
-            " WHERE a.fiscal_year = ? GROUP BY g.goal",
-            (year,),
+        # Few distinct sets of goals (about one per menu): grouped by the set, spread over goals here.
+        for bits, n in self.db.query(
+            "SELECT goal_bits, COUNT(*) FROM points_awards WHERE fiscal_year = ? GROUP BY goal_bits", (year,)
         ):
-            counts.goals[int(goal)] += int(n)
+            for goal in goals_of(int(bits)):
+                counts.goals[goal] += int(n)
         known = {m.id for m in menus}
         # An award of a menu not (yet) projected would break "menus add up to the total".
         menus += [_orphan(menu_id) for menu_id in counts.menus if menu_id not in known]

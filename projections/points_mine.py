@@ -14,6 +14,7 @@ from domain.points_ledger import SourceKind
 from domain.points_menu import Limit, Trigger
 from domain.values import SDG_GOALS
 from projections.database import Database
+from projections.points import goals_of
 
 MAX_HISTORY_PAGE = 200
 
@@ -222,11 +223,12 @@ class MyPoints:
         awards = [e.id for e in entries if e.kind == "award"]
         if awards:
             marks = ", ".join("?" for _ in awards)
-            goals: dict[str, list[int]] = {}
-            for award, goal in self.db.query(
-                f"SELECT award_id, goal FROM points_award_goals WHERE award_id IN ({marks}) ORDER BY goal", awards
-            ):
-                goals.setdefault(award, []).append(int(goal))
+            goals = {
+                award: goals_of(int(bits))
+                for award, bits in self.db.query(
+                    f"SELECT award_id, goal_bits FROM points_awards WHERE award_id IN ({marks})", awards
+                )
+            }
             for entry in entries:
                 entry.sdg_goals = goals.get(entry.id, [])
         return HistoryPage(entries=entries, offset=offset, limit=limit, has_more=len(rows) > limit)
@@ -235,12 +237,15 @@ class MyPoints:
         """All 17 goals with the points and awards (not revoked) that contributed to each; an award
         for several goals counts in full for each of them."""
         rows = self.db.query(
-            "SELECT g.goal, SUM(a.points), COUNT(*) FROM points_awards a"
-            " JOIN points_award_goals g ON g.award_id = a.award_id"
-            " WHERE a.participant_id = ? AND a.revoked_at IS NULL GROUP BY g.goal",
+            "SELECT goal_bits, SUM(points), COUNT(*) FROM points_awards"
+            " WHERE participant_id = ? AND revoked_at IS NULL GROUP BY goal_bits",
             (participant_id,),
         )
-        found = {int(goal): (int(points), int(count)) for goal, points, count in rows}
+        found: dict[int, tuple[int, int]] = {}
+        for bits, points, count in rows:
+            for goal in goals_of(int(bits)):
+                had_points, had_count = found.get(goal, (0, 0))
+                found[goal] = (had_points + int(points), had_count + int(count))
         return [GoalTotal(goal, name, *found.get(goal, (0, 0))) for goal, name in SDG_GOALS.items()]
 
     def award(self, participant_id: str, award_id: str) -> AwardView | None:

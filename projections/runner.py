@@ -153,6 +153,7 @@ class Projector:
         total_hint = self.backlog() if progress else 0
         applied = 0
         with self._lock:
+            self.db.prepare_bulk_writer()
             while True:
                 start = self.position()
                 notifications = self.app.recorder.select_notifications(

@@ -1,6 +1,6 @@
 -- SDGs points (issue 9): menus, budgets, the awards ledger, spending, rewards, codes and payouts.
--- Dates are Asia/Tokyo days (YYYY-MM-DD); moments are ISO 8601 UTC. Goals are stored as one row
--- per award and goal (points_award_goals), so counts by goal need no string parsing.
+-- Dates are Asia/Tokyo days (YYYY-MM-DD); moments are ISO 8601 UTC. An award's SDG goals are one
+-- integer, bit n set for goal n: counts by goal group by the few distinct sets, not by row per goal.
 
 CREATE TABLE points_menus (
     menu_id TEXT PRIMARY KEY,
@@ -45,6 +45,7 @@ CREATE TABLE points_awards (
     earned_on TEXT NOT NULL,
     fiscal_year INTEGER NOT NULL,
     expires_on TEXT NOT NULL,
+    goal_bits INTEGER NOT NULL,
     ward TEXT,
     revoked_at TEXT,
     revoke_reason TEXT,
@@ -53,12 +54,6 @@ CREATE TABLE points_awards (
 
 CREATE INDEX points_awards_by_participant ON points_awards (participant_id, earned_on);
 CREATE INDEX points_awards_by_year ON points_awards (fiscal_year, menu_id);
-
-CREATE TABLE points_award_goals (
-    award_id TEXT NOT NULL,
-    goal INTEGER NOT NULL,
-    PRIMARY KEY (award_id, goal)
-) WITHOUT ROWID;
 
 CREATE TABLE points_spendings (
     spending_id TEXT PRIMARY KEY,
