@@ -16,12 +16,16 @@ from domain.batching import GroupCommitter
 from domain.cocreation_commands import CoCreationCommands
 from domain.combining import Combiner
 from domain.disclosure import Purpose, TextDisclosure
+from domain.engagement_commands import EngagementCommands
 from domain.errors import AlreadyAnswered, InvalidCommand, NotAllowed, NotFound
 from domain.idea_commands import IdeaCommands
 from domain.identities import Consent, Identity, IdentityStore, normalise_email
+from domain.kpi_commands import KpiCommands
+from domain.notice_commands import NoticeCommands
 from domain.participant import STAFF_ROLES, Participant
 from domain.personal_data import DataKeys, seal, text_context, unseal
 from domain.points_commands import PointsCommands
+from domain.preference_commands import PreferenceCommands
 from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion
 from domain.response import Response, response_id
 from domain.serialization import MsgspecMapper
@@ -44,7 +48,16 @@ RECENT_SECONDS = {"Survey": 1.0, "Participant": 30.0}
 RECENT_MAX = 100_000
 
 
-class Kyoso(IdeaCommands, CoCreationCommands, PointsCommands, Application[UUID]):
+class Kyoso(
+    IdeaCommands,
+    CoCreationCommands,
+    PointsCommands,
+    NoticeCommands,
+    PreferenceCommands,
+    EngagementCommands,
+    KpiCommands,
+    Application[UUID],
+):
     name = "kyoso"
     # Cached aggregates are fast-forwarded with one query per get, so they stay current.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}

@@ -22,9 +22,13 @@ from projections.database import (
     is_postgres_url,
     postgres_env,
 )
+from projections.engagement import EngagementProjection
 from projections.ideas import IdeaProjection
 from projections.identities import SQLIdentityStore
 from projections.keystore import SQLDataKeys, shared_secret
+from projections.kpis import KpiProjection
+from projections.notices import NoticeProjection
+from projections.participants import ParticipantProjection
 from projections.points import PointsProjection
 from projections.results import Results
 from projections.runner import Projector, ProjectorThread
@@ -83,7 +87,21 @@ class Storage:
             code_key=shared_secret(db, "venue-codes"),
         )
         projector = Projector(
-            app, db, Projections([SurveyProjection(), IdeaProjection(), CoCreationProjection(), PointsProjection()])
+            app,
+            db,
+            Projections(
+                [
+                    # Participants first: the others may read who a person is within the same batch.
+                    ParticipantProjection(),
+                    SurveyProjection(),
+                    IdeaProjection(),
+                    CoCreationProjection(),
+                    PointsProjection(),
+                    NoticeProjection(),
+                    EngagementProjection(),
+                    KpiProjection(),
+                ]
+            ),
         )
         return cls(
             app=app,

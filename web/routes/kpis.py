@@ -1,0 +1,5 @@
+"""Routes: kpis (being built)."""
+
+from typing import Any
+
+routes: list[Any] = []

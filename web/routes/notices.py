@@ -1,0 +1,5 @@
+"""Routes: notices (being built)."""
+
+from typing import Any
+
+routes: list[Any] = []

@@ -1,0 +1,5 @@
+"""Routes: preferences (being built)."""
+
+from typing import Any
+
+routes: list[Any] = []
