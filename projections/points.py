@@ -30,13 +30,15 @@ AWARD_COLUMNS: list[Column] = [
     ("source_kind", "text"),
     ("source", "text"),
     ("reason", "text"),
-    ("caused_at", "text"),
     ("awarded_at", "text"),
     ("earned_on", "text"),
     ("fiscal_year", "bigint"),
     ("expires_on", "text"),
     ("goal_bits", "bigint"),
     ("ward", "text"),
+    ("revoked_at", "text"),
+    ("revoke_reason", "text"),
+    ("points_revoked", "bigint"),
 ]
 SPENDING_COLUMNS: list[Column] = [
     ("spending_id", "text"),
@@ -53,6 +55,7 @@ TABLES = (
     "points_menus",
     "points_budgets",
     "points_awards",
+    "points_tally",
     "points_spendings",
     "points_drawn",
     "points_rewards",
@@ -63,7 +66,8 @@ TABLES = (
 
 
 def _moment(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+    # Event timestamps are UTC already (domain/clock.py); only a foreign one is converted.
+    return (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat()
 
 
 class PointsProjection:
@@ -99,13 +103,22 @@ class PointsProjection:
         taken: dict[str, int] = defaultdict(int)
         spendings: list[list[Any]] = []
         drawn: list[tuple[str, str, int]] = []
+        tally: dict[tuple[int, str, str, str, int, int], int] = defaultdict(int)
+        revoked: list[tuple[str, str, int, str]] = []
+        # A batch has few menus and days: their text forms are made once.
+        menus: dict[Any, str] = {}
+        days: dict[Any, str] = {}
         for position, event in events:
             kind = type(event)
             if kind is Award.Granted:
                 award = str(event.originator_id)
-                menu = str(event.menu_id)
+                menu = menus.get(event.menu_id) or menus.setdefault(event.menu_id, str(event.menu_id))
                 earned_on = event.earned_on
                 year = earned_on.year if earned_on.month >= 4 else earned_on.year - 1
+                earned = days.get(earned_on) or days.setdefault(earned_on, earned_on.isoformat())
+                expires = days.get(event.expires_on) or days.setdefault(event.expires_on, event.expires_on.isoformat())
+                bits = goal_bits(event.sdg_goals)
+                ward = event.ward.value if event.ward else None
                 new_awards[award] = [
                     award,
                     position,
@@ -117,14 +130,17 @@ class PointsProjection:
                     event.source_kind.value,
                     event.source,
                     event.reason,
-                    _moment(event.caused_at),
                     _moment(event.timestamp),
-                    earned_on.isoformat(),
+                    earned,
                     year,
-                    event.expires_on.isoformat(),
-                    goal_bits(event.sdg_goals),
-                    event.ward.value if event.ward else None,
+                    expires,
+                    bits,
+                    ward,
+                    None,
+                    None,
+                    0,
                 ]
+                tally[(year, menu, earned[:7], ward or "", bits, event.points)] += 1
                 budget = budgets[(menu, year)]
                 budget[0] += event.points
                 budget[1] += 1
@@ -146,15 +162,21 @@ class PointsProjection:
                     _take(new_awards, taken, str(award_id), points)
             elif kind is PointsAccount.Debited:
                 _take(new_awards, taken, str(event.award_id), event.points)
+            elif kind is Award.Revoked:
+                revocation = (_moment(event.timestamp), event.reason, event.points_removed)
+                row = new_awards.get(str(event.originator_id))
+                if row is not None:
+                    row[-3:] = revocation
+                else:
+                    revoked.append((*revocation, str(event.originator_id)))
             else:
-                if kind is Award.Revoked:
-                    # It updates an award row, which may still be waiting in this batch.
-                    self._flush(cur, new_awards, budgets, taken, spendings, drawn)
-                    new_awards, spendings, drawn = {}, [], []
-                    budgets.clear()
-                    taken.clear()
                 _apply_other(cur, event, _moment(event.timestamp))
-        self._flush(cur, new_awards, budgets, taken, spendings, drawn)
+        self._flush(cur, new_awards, budgets, taken, spendings, drawn, tally)
+        if revoked:  # Awards recorded before this batch: theirs were inserted by an earlier one.
+            cur.executemany(
+                "UPDATE points_awards SET revoked_at = ?, revoke_reason = ?, points_revoked = ? WHERE award_id = ?",
+                revoked,
+            )
 
     @staticmethod
     def _flush(
@@ -164,6 +186,7 @@ class PointsProjection:
         taken: dict[str, int],
         spendings: list[list[Any]],
         drawn: list[tuple[str, str, int]],
+        tally: dict[tuple[int, str, str, str, int, int], int],
     ) -> None:
         if new_awards:
             cur.append_rows("points_awards", AWARD_COLUMNS, list(new_awards.values()))
@@ -178,6 +201,13 @@ class PointsProjection:
             cur.executemany(
                 "UPDATE points_awards SET remaining = remaining - ? WHERE award_id = ?",
                 [(points, award) for award, points in taken.items()],
+            )
+        if tally:
+            cur.executemany(
+                "INSERT INTO points_tally (fiscal_year, menu_id, month, ward, goal_bits, points, awards)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fiscal_year, menu_id, month, ward, goal_bits, points)"
+                " DO UPDATE SET awards = points_tally.awards + excluded.awards",
+                [(*key, count) for key, count in tally.items()],
             )
         if spendings:
             cur.append_rows("points_spendings", SPENDING_COLUMNS, spendings)
@@ -247,11 +277,6 @@ def _apply_other(cur: Cursor, event: Any, at: str) -> None:
                 rule.expires_after_days,
                 oid,
             ),
-        )
-    elif kind is Award.Revoked:
-        cur.execute(
-            "UPDATE points_awards SET revoked_at = ?, revoke_reason = ?, points_revoked = ? WHERE award_id = ?",
-            (at, event.reason, event.points_removed, oid),
         )
     elif kind is Reward.Offered:
         cur.execute(

@@ -390,14 +390,14 @@ class PointsReader:
     # The dashboard
 
     def fiscal_years(self) -> list[int]:
-        return [int(r[0]) for r in self.db.query("SELECT DISTINCT fiscal_year FROM points_awards ORDER BY 1")]
+        return [int(r[0]) for r in self.db.query("SELECT DISTINCT fiscal_year FROM points_tally ORDER BY 1")]
 
     def dashboard(self, year: int, today: date) -> Dashboard:
         menus = self.menus()
         counts = _Counts()
         for menu_id, month, ward, points, n in self.db.query(
-            "SELECT menu_id, substr(earned_on, 1, 7), ward, points, COUNT(*) FROM points_awards"
-            " WHERE fiscal_year = ? GROUP BY menu_id, substr(earned_on, 1, 7), ward, points",
+            "SELECT menu_id, month, ward, points, SUM(awards) FROM points_tally"
+            " WHERE fiscal_year = ? GROUP BY menu_id, month, ward, points",
             (year,),
         ):
             n = int(n)
@@ -409,7 +409,7 @@ class PointsReader:
             counts.wards[ward or UNKNOWN] += n
         # Few distinct sets of goals (about one per menu): grouped by the set, spread over goals here.
         for bits, n in self.db.query(
-            "SELECT goal_bits, COUNT(*) FROM points_awards WHERE fiscal_year = ? GROUP BY goal_bits", (year,)
+            "SELECT goal_bits, SUM(awards) FROM points_tally WHERE fiscal_year = ? GROUP BY goal_bits", (year,)
         ):
             for goal in goals_of(int(bits)):
                 counts.goals[goal] += int(n)
@@ -456,8 +456,8 @@ class PointsReader:
         )
 
     def _year_total(self, year: int) -> int:
-        row = self.db.query_one("SELECT COUNT(*) FROM points_awards WHERE fiscal_year = ?", (year,))
-        return int(row[0]) if row else 0
+        row = self.db.query_one("SELECT SUM(awards) FROM points_tally WHERE fiscal_year = ?", (year,))
+        return int(row[0]) if row and row[0] is not None else 0
 
 
 def _orphan(menu_id: str) -> MenuRow:

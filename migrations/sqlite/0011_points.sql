@@ -40,7 +40,6 @@ CREATE TABLE points_awards (
     source_kind TEXT NOT NULL,
     source TEXT NOT NULL,
     reason TEXT NOT NULL,
-    caused_at TEXT NOT NULL,
     awarded_at TEXT NOT NULL,
     earned_on TEXT NOT NULL,
     fiscal_year INTEGER NOT NULL,
@@ -53,7 +52,19 @@ CREATE TABLE points_awards (
 );
 
 CREATE INDEX points_awards_by_participant ON points_awards (participant_id, earned_on);
-CREATE INDEX points_awards_by_year ON points_awards (fiscal_year, menu_id);
+
+-- Awards counted by what the staff dashboard breaks them down by, folded per batch: the dashboard
+-- reads a few hundred rows a year however many awards there are. Ward '' is "not given".
+CREATE TABLE points_tally (
+    fiscal_year INTEGER NOT NULL,
+    menu_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    ward TEXT NOT NULL,
+    goal_bits INTEGER NOT NULL,
+    points INTEGER NOT NULL,
+    awards INTEGER NOT NULL,
+    PRIMARY KEY (fiscal_year, menu_id, month, ward, goal_bits, points)
+) WITHOUT ROWID;
 
 CREATE TABLE points_spendings (
     spending_id TEXT PRIMARY KEY,
