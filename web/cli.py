@@ -65,7 +65,7 @@ def demo(data_dir: Path | None, if_empty: bool, responses: int) -> None:
                 responses_per_survey=responses,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
-        storage.projector.catch_up()
+        storage.catch_up()
     finally:
         storage.close()
     console.print("\n[bold]デモ用ログイン[/]（パスワードはすべて " + DEMO_PASSWORD + "）")
@@ -149,7 +149,7 @@ def retry(data_dir: Path | None) -> None:
         storage.close()
 
 
-@projections.command(help="Keep the read models caught up (a separate worker, for PostgreSQL).")
+@projections.command(help="Keep the read models caught up and award what activity earns (a separate worker).")
 @data_dir_option
 @click.option("--interval", default=0.2, show_default=True, type=float)
 def run(data_dir: Path | None, interval: float) -> None:
@@ -160,7 +160,9 @@ def run(data_dir: Path | None, interval: float) -> None:
     try:
         while True:
             try:
-                if storage.projector.catch_up() == 0:
+                # The awarding process first: its awards are events the projector then picks up.
+                awarded = storage.awarding.catch_up()
+                if storage.projector.catch_up() == 0 and awarded == 0:
                     time.sleep(interval)
             except TRANSIENT as e:
                 # The database is away (a poison event is recorded, never raised): wait and go on.
