@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregate import KyosoAggregate
 from domain.clock import city_date
+from domain.engagement import check_label, item_map_problems
 from domain.errors import InvalidAnswers, InvalidCommand, NotAllowed, SurveyNotOpen
 from domain.questions import AnswerValue, AnyQuestion, check_answers
 from domain.text import forbidden_characters_problem
@@ -67,6 +68,14 @@ class Survey(KyosoAggregate):
     class ResultsPublished(Aggregate.Event):
         published_by: UUID
 
+    class InstrumentAttached(Aggregate.Event):
+        """The survey is a wave of a measurement instrument (domain/engagement.py): `item_map` says
+        which question carries which item, so the engagement projection can score it."""
+
+        instrument: str
+        item_map: dict[str, int]
+        wave_label: str
+
     @classmethod
     def draft(
         cls,
@@ -108,6 +117,8 @@ class Survey(KyosoAggregate):
         self.status = SurveyStatus.DRAFT
         self.results_published = False
         self.next_question_number = 1
+        self.instrument: str | None = None
+        self.item_map: dict[str, int] = {}
 
     # Commands: each checks its rule, then records its event.
 
@@ -121,6 +132,8 @@ class Survey(KyosoAggregate):
     ) -> None:
         self.require_draft()
         _require_valid_details(title, description, opens_on, closes_on)
+        if self.instrument and Audience(audience) is not Audience.STAFF:
+            raise InvalidCommand("エンゲージメント調査は職員向けのままにしてください。")
         self._revise_details(title.strip(), description.strip(), Audience(audience), opens_on, closes_on)
 
     def add_question(self, question: AnyQuestion) -> None:
@@ -134,14 +147,35 @@ class Survey(KyosoAggregate):
 
     def revise_question(self, question: AnyQuestion) -> None:
         self.require_draft()
+        self._require_not_an_item(question.id)
         self.question(question.id)
         _require_valid_question(question)
         self._revise_question(question)
 
     def remove_question(self, question_id: str) -> None:
         self.require_draft()
+        self._require_not_an_item(question_id)
         self.question(question_id)
         self._remove_question(question_id)
+
+    def attach_instrument(self, instrument: str, item_map: dict[str, int], wave_label: str) -> None:
+        """Makes this staff survey a wave of the instrument; its items are fixed from then on."""
+        self.require_draft()
+        if self.instrument:
+            raise InvalidCommand("このアンケートにはすでに尺度が設定されています。")
+        if self.audience is not Audience.STAFF:
+            raise InvalidCommand("エンゲージメント調査は職員向けのアンケートにだけ設定できます。")
+        if problem := check_label(wave_label):
+            raise InvalidCommand(field_errors={"label": problem})
+        problems = item_map_problems(instrument, self.questions, item_map)
+        if problems:
+            raise InvalidCommand(" ".join(problems))
+        self._attach_instrument(instrument, dict(item_map), wave_label.strip())
+
+    def _require_not_an_item(self, question_id: str) -> None:
+        # Scores are comparable across waves only while every wave asks the same items.
+        if question_id in self.item_map:
+            raise InvalidCommand("尺度の設問は変更・削除できません。")
 
     def publish(self, published_by: UUID) -> None:
         self.require_draft()
@@ -246,6 +280,11 @@ class Survey(KyosoAggregate):
     @event(Closed)
     def _close(self, closed_by: UUID) -> None:
         self.status = SurveyStatus.CLOSED
+
+    @event(InstrumentAttached)
+    def _attach_instrument(self, instrument: str, item_map: dict[str, int], wave_label: str) -> None:
+        self.instrument = instrument
+        self.item_map = item_map
 
     @event(ResultsPublished)
     def _publish_results(self, published_by: UUID) -> None:

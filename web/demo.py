@@ -11,6 +11,7 @@ from domain.identities import Consent
 from domain.values import AgeBand, Attributes, Role, Ward
 from projections.storage import Storage
 from web.demo_cocreation import load_cocreation_demo
+from web.demo_engagement import load as load_engagement_demo
 from web.demo_ideas import load_ideas_demo
 from web.demo_points import PointsDemo
 from web.legal import PRIVACY_VERSION, TERMS_VERSION
@@ -52,12 +53,6 @@ DISASTER_OPINIONS = [
     "備蓄品のチェックリストがあると便利です。{x}",
     "外国人住民にも伝わる多言語の防災情報が必要です。{x}",
 ]
-STAFF_OPINIONS = [
-    "部署間で情報共有がもっとできれば仕事が早く進むと思う。{x}",
-    "紙の申請書類が多く、デジタル化を進めてほしい。{x}",
-    "新しい取組に挑戦できる雰囲気がある。{x}",
-    "研修の機会をもっと増やしてほしい。{x}",
-]
 TAILS = ["", "よろしくお願いします。", "検討をお願いします。", "期待しています。", "", "ぜひお願いします。"]
 PARKS = ["橘公園", "記念公園", "小田南公園", "尼崎の森中央緑地", "近所の公園"]
 
@@ -82,7 +77,7 @@ def _moment(today: date, days: int, hour: int = 9, minute: int = 0) -> datetime:
 
 
 # Each survey's window, in days from today: two closed with published results, two still open.
-WINDOWS = {"childcare": (-170, -110), "disaster": (-100, -55), "parks": (-40, 60), "engagement": (-20, 25)}
+WINDOWS = {"childcare": (-170, -110), "disaster": (-100, -55), "parks": (-40, 60)}
 
 
 def load_demo(
@@ -116,12 +111,6 @@ def load_demo(
         citizens = [
             app.register_participant(Role.CITIZEN, attributes=_attributes(rng))
             for _ in range(int(responses_per_survey * 1.2))
-        ]
-        staff_members = [
-            app.register_participant(
-                Role.STAFF, department=rng.choice(["子育て支援課", "危機管理課", "人事課", "公園計画課"])
-            )
-            for _ in range(max(30, responses_per_survey // 5))
         ]
     admin = ids["admin"]
 
@@ -261,27 +250,6 @@ def load_demo(
         ]
         surveys["disaster"], questions["disaster"] = disaster, d_q
 
-    def draft_engagement() -> None:
-        engagement = survey(
-            "engagement",
-            "人事課",
-            "職員エンゲージメント調査 2025",
-            "働きがいと職場環境についての職員向け調査です（無記名で集計）。",
-            audience="staff",
-        )
-        e_q = [
-            app.add_question(engagement, staff_id=admin, kind="scale", text="仕事にやりがいを感じている。"),
-            app.add_question(engagement, staff_id=admin, kind="scale", text="上司や同僚に相談しやすい。"),
-            app.add_question(
-                engagement,
-                staff_id=admin,
-                kind="text",
-                text="職場をよくするためのアイデアをお書きください。",
-                required=False,
-            ),
-        ]
-        surveys["engagement"], questions["engagement"] = engagement, e_q
-
     def draft_in_preparation() -> None:
         draft = app.draft_survey(
             staff_id=ids["staff"],
@@ -323,11 +291,7 @@ def load_demo(
                 q[2]: rng.choice([0, 1, 2, 3, 3, 3, 5, 7]),
                 q[3]: _opinion(rng, DISASTER_OPINIONS) if rng.random() < 0.5 else None,
             }
-        return {
-            q[0]: rng.choices([1, 2, 3, 4, 5], [1, 2, 4, 4, 2])[0],
-            q[1]: rng.choices([1, 2, 3, 4, 5], [1, 2, 3, 4, 3])[0],
-            q[2]: _opinion(rng, STAFF_OPINIONS) if rng.random() < 0.4 else None,
-        }
+        raise ValueError(name)
 
     # Everything after drafting happens on one timeline: publishing, answers, closing, results.
     now = clock.now()
@@ -336,7 +300,6 @@ def load_demo(
         ("childcare", draft_childcare, citizens, True),
         ("parks", draft_parks, citizens, False),
         ("disaster", draft_disaster, citizens, True),
-        ("engagement", draft_engagement, staff_members, False),
     ]
     for name, drafting, people, publish_results in plan:
         opens, closes = WINDOWS[name]
@@ -367,5 +330,7 @@ def load_demo(
     if progress:
         progress(len(timeline), len(timeline))
     load_ideas_demo(storage, ids, citizens)
+    # The staff engagement survey's two waves (UWES-9), a year apart.
+    load_engagement_demo(storage, ids, citizens)
     extra_logins = load_cocreation_demo(storage, ids)
     return [(key, email) for key, email, *_ in LOGINS] + extra_logins + points.load()
