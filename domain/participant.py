@@ -6,9 +6,15 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregate import KyosoAggregate
 from domain.errors import InvalidCommand, NotAllowed
-from domain.values import Attributes, Role
+from domain.text import has_forbidden_characters
+from domain.values import Attributes, Role, check_sdg_goals
 
 STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
+# How a person gave or withdrew their consent to e-mail: on their settings page, or by the
+# one-click link at the foot of every message (RFC 8058).
+EMAIL_CONSENT_HOWS = frozenset({"settings", "unsubscribe_link"})
+MAX_FOLLOWED_DEPARTMENTS = 30
+MAX_DEPARTMENT_NAME = 40
 
 
 class Participant(KyosoAggregate):
@@ -34,6 +40,21 @@ class Participant(KyosoAggregate):
     class Erased(Aggregate.Event):
         """The person's identity and data key were destroyed; only the pseudonymous id remains."""
 
+    class FollowsChanged(Aggregate.Event):
+        """The SDG goals and departments the person follows, for notices targeted at them (whole sets)."""
+
+        goals: list[int]
+        departments: list[str]
+
+    class EmailConsentGiven(Aggregate.Event):
+        """The person agreed to receive notices by e-mail, shown the wording of that version."""
+
+        how: str
+        wording_version: str
+
+    class EmailConsentWithdrawn(Aggregate.Event):
+        how: str
+
     @classmethod
     def register(cls, role: Role, department: str | None, attributes: Attributes) -> "Participant":
         role = Role(role)
@@ -46,6 +67,9 @@ class Participant(KyosoAggregate):
         self.attributes = attributes
         self.erased = False
         self.consents: list[tuple[str, str]] = []
+        self.follows_goals: list[int] = []
+        self.follows_departments: list[str] = []
+        self.email_opt_in = False
 
     @property
     def participant_id(self) -> UUID:
@@ -77,6 +101,43 @@ class Participant(KyosoAggregate):
         if not self.erased:
             self._erase()
 
+    def change_follows(self, goals: list[int], departments: list[str], known: list[str] | None = None) -> None:
+        """`known`, when given, is the list the departments must be chosen from."""
+        self._require_present()
+        errors: dict[str, str] = {}
+        goal_problem = check_sdg_goals(list(goals))
+        if goal_problem:
+            errors["goals"] = goal_problem
+        goals = [] if goal_problem else sorted(goals)
+        departments = list(dict.fromkeys(d.strip() if isinstance(d, str) else "" for d in departments))
+        if len(departments) > MAX_FOLLOWED_DEPARTMENTS:
+            errors["departments"] = f"フォローできる部署は{MAX_FOLLOWED_DEPARTMENTS}までです。"
+        elif any(
+            not d or len(d) > MAX_DEPARTMENT_NAME or "\n" in d or has_forbidden_characters(d) for d in departments
+        ) or (known is not None and any(d not in known for d in departments)):
+            errors["departments"] = "部署を一覧から選んでください。"
+        if errors:
+            raise InvalidCommand(field_errors=errors)
+        if (goals, departments) != (self.follows_goals, self.follows_departments):
+            self._change_follows(goals, departments)
+
+    def give_email_consent(self, wording_version: str, how: str = "settings") -> None:
+        self._require_present()
+        if how != "settings":
+            raise InvalidCommand("メール配信への同意は設定画面で行ってください。")
+        if not wording_version:
+            raise InvalidCommand("同意した文言の版が必要です。")
+        if not self.email_opt_in:
+            self._give_email_consent(how, wording_version)
+
+    def withdraw_email_consent(self, how: str) -> None:
+        """Withdrawing what was never given (or is gone with an erased account) changes nothing,
+        so a second click on the same unsubscribe link is harmless."""
+        if how not in EMAIL_CONSENT_HOWS:
+            raise InvalidCommand("配信停止の方法が不正です。")
+        if self.email_opt_in and not self.erased:
+            self._withdraw_email_consent(how)
+
     def _require_present(self) -> None:
         if self.erased:
             raise NotAllowed("この利用者は削除されています。")
@@ -98,6 +159,20 @@ class Participant(KyosoAggregate):
     def _erase(self) -> None:
         self.erased = True
         self.attributes = Attributes()
+        self.follows_goals, self.follows_departments = [], []
+        self.email_opt_in = False
+
+    @event(FollowsChanged)
+    def _change_follows(self, goals: list[int], departments: list[str]) -> None:
+        self.follows_goals, self.follows_departments = list(goals), list(departments)
+
+    @event(EmailConsentGiven)
+    def _give_email_consent(self, how: str, wording_version: str) -> None:
+        self.email_opt_in = True
+
+    @event(EmailConsentWithdrawn)
+    def _withdraw_email_consent(self, how: str) -> None:
+        self.email_opt_in = False
 
 
 def _department_for(role: Role, department: str | None) -> str | None:

@@ -45,6 +45,10 @@ class PersonalData(msgspec.Struct, kw_only=True):
     consents: list[Consent]
     responses: list[ResponseRecord]
     points: list[PointsRecord] = []
+    # What they follow for targeted notices, and whether they agreed to notices by e-mail (/me/preferences).
+    follows_goals: list[int] = []
+    follows_departments: list[str] = []
+    email_opt_in: bool = False
 
 
 def personal_data(storage: Storage, participant_id: UUID) -> PersonalData:
@@ -83,6 +87,9 @@ def personal_data(storage: Storage, participant_id: UUID) -> PersonalData:
         department=participant.department,
         attributes=participant.attributes,
         consents=[Consent(terms, privacy) for terms, privacy in participant.consents],
+        follows_goals=list(participant.follows_goals),
+        follows_departments=list(participant.follows_departments),
+        email_opt_in=participant.email_opt_in,
         responses=responses,
         points=[
             PointsRecord(

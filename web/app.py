@@ -23,6 +23,7 @@ from projections.storage import Storage
 from web import templating
 from web.auth import SESSION_KEY, current_user
 from web.boundary import BoundaryMiddleware, RefusedInput
+from web.mailer import Mailer
 from web.routes import (
     api,
     audit,
@@ -177,12 +178,16 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     owns_storage = storage is None
     storage = storage or Storage.open(settings.data_dir, settings.database_url)
 
+    mailer = Mailer(storage, settings)
+
     def on_startup() -> None:
         if settings.project_in_process:
             storage.start_projecting()
         storage.start_checkpointing()
+        mailer.start()  # sends the e-mail outbox; does nothing without KYOSO_SMTP_URL
 
     def on_shutdown() -> None:
+        mailer.stop()
         storage.stop_checkpointing()
         if owns_storage:
             storage.close()

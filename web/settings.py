@@ -26,6 +26,12 @@ class Settings:
     # Reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For names the client;
     # from anyone else the header is ignored, so a client cannot choose its own address.
     trusted_proxies: str = field(default_factory=lambda: os.environ.get("KYOSO_TRUSTED_PROXIES", ""))
+    # Where e-mail goes out: smtp://[user:pass@]host[:port], smtps:// for TLS from the start,
+    # smtp+starttls:// to upgrade; unset, no e-mail is sent and the outbox keeps it queued.
+    smtp_url: str | None = field(default_factory=lambda: os.environ.get("KYOSO_SMTP_URL") or None)
+    mail_from: str = field(default_factory=lambda: os.environ.get("KYOSO_MAIL_FROM") or "Kyoso <no-reply@kyoso.local>")
+    # The site's public address, for links in e-mail (which has no request to take it from).
+    base_url: str = field(default_factory=lambda: os.environ.get("KYOSO_BASE_URL") or "http://127.0.0.1:8000")
     # Failed logins for one account within the window before further attempts are refused.
     login_failure_limit: int = 10
     login_failure_window: int = 15 * 60
