@@ -13,6 +13,7 @@ from projections.storage import Storage
 from web.demo_cocreation import load_cocreation_demo
 from web.demo_engagement import load as load_engagement_demo
 from web.demo_ideas import load_ideas_demo
+from web.demo_kpis import load as load_kpis_demo
 from web.demo_points import PointsDemo
 from web.legal import PRIVACY_VERSION, TERMS_VERSION
 from web.passwords import hash_password
@@ -333,4 +334,6 @@ def load_demo(
     # The staff engagement survey's two waves (UWES-9), a year apart.
     load_engagement_demo(storage, ids, citizens)
     extra_logins = load_cocreation_demo(storage, ids)
+    # A year of the plan's KPIs measured outside Kyoso (one corrected), for the DX dashboard.
+    load_kpis_demo(storage, ids, citizens)
     return [(key, email) for key, email, *_ in LOGINS] + extra_logins + points.load()
