@@ -14,6 +14,7 @@ from web.demo_cocreation import load_cocreation_demo
 from web.demo_engagement import load as load_engagement_demo
 from web.demo_ideas import load_ideas_demo
 from web.demo_kpis import load as load_kpis_demo
+from web.demo_notices import load as load_notices_demo
 from web.demo_points import PointsDemo
 from web.legal import PRIVACY_VERSION, TERMS_VERSION
 from web.passwords import hash_password
@@ -336,4 +337,7 @@ def load_demo(
     extra_logins = load_cocreation_demo(storage, ids)
     # A year of the plan's KPIs measured outside Kyoso (one corrected), for the DX dashboard.
     load_kpis_demo(storage, ids, citizens)
-    return [(key, email) for key, email, *_ in LOGINS] + extra_logins + points.load()
+    point_logins = points.load()
+    # Last: who opted in to e-mail decides who also gets each notice by e-mail.
+    load_notices_demo(storage, ids, citizens)
+    return [(key, email) for key, email, *_ in LOGINS] + extra_logins + point_logins
