@@ -606,15 +606,14 @@ def test_attributes_of_recipients_are_only_those_chosen(storage: Storage, town: 
 
 def test_the_demo_sends_notices_with_realistic_reach(storage: Storage) -> None:
     from web.demo import LOGINS, load_demo
-    from web.demo_notices import load
 
-    load_demo(storage, responses_per_survey=40)
+    load_demo(storage, responses_per_survey=40)  # which sends the notices demo last
+    storage.catch_up()
     ids = {}
     for key, email, *_ in LOGINS:
         identity = storage.identities.find_by_email(email)
         assert identity is not None
         ids[key] = identity.participant_id
-    load(storage, ids, [])
     found = read.notices(storage.db)
     sent = [n for n in found if n.sent]
     assert len(sent) == 4 and len(found) == 5
