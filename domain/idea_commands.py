@@ -34,6 +34,7 @@ class IdeaCommands:
 
         def save(self, *objs: Any, **kwargs: Any) -> Any: ...
         def _get(self, aggregate_id: UUID, cls: type, not_found: str, *, copy: bool = True) -> Any: ...
+        def _recent(self, aggregate_id: UUID, cls: type, not_found: str) -> Any: ...
         def get_participant(self, participant_id: UUID) -> Participant: ...
         def _key_of(self, participant_id: UUID) -> bytes: ...
 
@@ -161,17 +162,25 @@ class IdeaCommands:
         return bool(support and support.active)
 
     def _change_support(self, idea_id: UUID, participant_id: UUID, *, give: bool) -> bool:
-        idea = self._get(idea_id, Idea, "提案が見つかりません。", copy=False)
-        participant = self._get(participant_id, Participant, "利用者が見つかりません。", copy=False)
         sid = support_id(idea_id, participant_id)
         for _ in range(SUPPORT_RETRIES):
             support = self._support(sid)
-            if support is None:
-                if not give:
-                    return False
-                support = Support.give(idea, participant)
+            if support is None or (give and not support.active):
+                # Only a new or renewed support has rules to check (and an unknown idea is a
+                # 404): a withdrawal, or a second support while one stands, reads nothing else.
+                # The person is read as a submission reads them (at most RECENT_SECONDS old
+                # across processes, at once after a save in this one); the idea fresh, since
+                # its withdrawal ends supports.
+                idea = self._get(idea_id, Idea, "提案が見つかりません。", copy=False)
+                participant = self._recent(participant_id, Participant, "利用者が見つかりません。")
+                if support is None:
+                    if not give:
+                        return False
+                    support = Support.give(idea, participant)
+                else:
+                    support.give_again(idea, participant)
             elif give:
-                support.give_again(idea, participant)
+                return False  # It stands already: a second support changes nothing.
             else:
                 support.withdraw()
             pending = support.collect_events()

@@ -1,14 +1,20 @@
 """The co-creation projection: organisations, challenges, the proposal pipeline and the public tally.
 
-A batch is folded in memory first: new proposals become rows to insert, proposals already stored
-are loaded once (one query for the batch), changed in memory and written back with one statement
-each kind; history, messages and attachments are appended. Sealed texts are opened with their
-writers' live keys, read once per batch; an erased writer's text shows as （削除済み）.
+A batch is folded in memory, in two passes: the first finds what must be read, once for the batch
+(the proposals stored before it, and the writers' live keys); the second folds every event into
+rows, opening sealed texts as it goes (an erased writer's show as （削除済み）). Then one statement
+a kind: new proposals, history, messages and attachments are appended (COPY on PostgreSQL), the
+thread rows in key order; proposals stored before the batch are written back with one update.
+Messages are most of the events, so their path is inlined and does no work twice.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
+from operator import itemgetter
 from typing import Any
+from uuid import UUID
 
+import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -30,8 +36,12 @@ from projections.database import Cursor
 from projections.keystore import live_keys
 
 _CHUNK = 500
+_encode = msgspec.json.Encoder().encode
 CITY, PROPOSER = "city", "proposer"
+# Enum members and their .value are Python descriptors, dear per event: read once here.
 ENDED = Stage.ENDED.value
+RECEIVED = Stage.RECEIVED.value
+_ENDED_STAGE = Stage.ENDED
 
 PROPOSAL_COLUMNS = [
     ("proposal_id", "text"),
@@ -111,6 +121,18 @@ _PROPOSAL_EVENTS = frozenset(
         Proposal.SummaryPublished,
     }
 )
+_SUBMITTED = Proposal.Submitted
+_MESSAGE = Proposal.MessagePosted
+_STAGE = Proposal.StageChanged
+_ROUTED = Proposal.Routed
+_ATTACHMENT = Proposal.AttachmentAdded
+_CONSENT = Proposal.ConsentToPublishGiven
+_SUMMARY = Proposal.SummaryPublished
+_ERASED = Participant.Erased
+_PROPOSAL_ROW = itemgetter(*(name for name, _ in PROPOSAL_COLUMNS))
+_MUTABLE_ROW = itemgetter(*MUTABLE)
+_FIRST = itemgetter(0)
+_LOADED = ["proposal_id", *MUTABLE]
 _UPDATE = "UPDATE proposals SET " + ", ".join(f"{c} = ?" for c in MUTABLE) + " WHERE proposal_id = ?"
 _SELECT = "SELECT proposal_id, " + ", ".join(MUTABLE) + " FROM proposals WHERE proposal_id IN ({marks})"
 
@@ -160,173 +182,184 @@ class CoCreationProjection:
             cur.execute(f"DELETE FROM {table}")
 
     def project(self, cur: Cursor, events: Sequence[tuple[int, Any]]) -> None:
-        segment: list[tuple[int, Any]] = []
-        for item in events:
-            if type(item[1]) is Participant.Erased:
-                # What came before is written first, then that person's texts are scrubbed.
-                self._apply(cur, segment)
-                segment = []
-                _scrub(cur, str(item[1].originator_id))
-            else:
-                segment.append(item)
-        self._apply(cur, segment)
+        # Erasures are rare: the batch is cut only where one is. What came before it is written
+        # first, then that person's texts are scrubbed.
+        cuts = [i for i, item in enumerate(events) if type(item[1]) is _ERASED]
+        start = 0
+        for cut in cuts:
+            self._apply(cur, events[start:cut])
+            _scrub(cur, str(events[cut][1].originator_id))
+            start = cut + 1
+        self._apply(cur, events[start:] if start else events)
 
     def _apply(self, cur: Cursor, events: Sequence[tuple[int, Any]]) -> None:
         if not events:
             return
-        # A UUID's text, made once per batch: str(UUID) is dear, and so is hashing a UUID (its
-        # __hash__ and __eq__ are Python), so the cache is keyed by its integer.
-        names: dict[int, str] = {}
-
-        def text(uuid: Any) -> str:
-            found = names.get(uuid.int)
-            if found is None:
-                found = names[uuid.int] = str(uuid)
-            return found
-
-        new: dict[str, dict[str, Any]] = {}
-        sealed_texts: list[tuple[dict[str, Any], str, bytes, str]] = []
-        touched: set[str] = set()
+        # First pass: what the batch needs from the database, read once: the proposals stored
+        # before it, and the writers' keys. UUIDs are keyed by their integer, since hashing a
+        # UUID (its __hash__ and __eq__ are Python) and str(UUID) are dear.
+        submitted: set[int] = set()
+        touched: set[int] = set()
+        writers: set[int] = set()
         for _, event in events:
             cls = type(event)
-            if cls is Proposal.Submitted:
-                new[text(event.originator_id)] = {}
+            if cls is _MESSAGE:
+                touched.add(event.originator_id.int)
+                writers.add(event.author_id.int)
+            elif cls is _SUBMITTED:
+                submitted.add(event.originator_id.int)
+                writers.add(event.submitted_by.int)
             elif cls in _PROPOSAL_EVENTS:
-                touched.add(text(event.originator_id))
-        state = _load(cur, touched - set(new))
-        changed: set[str] = set()
+                touched.add(event.originator_id.int)
+                if cls is _ATTACHMENT:
+                    writers.add(event.added_by.int)
+        state = _load(cur, touched - submitted)
+        names = _Names()
+        keys = live_keys(cur, [names[writer] for writer in writers]) if writers else {}
+        # One cipher per writer for the whole batch: making one costs as much as opening a short text.
+        ciphers = {writer: AESGCM(keys[names[writer]]) for writer in writers if names[writer] in keys}
+
+        new: list[dict[str, Any]] = []
+        changed: set[int] = set()
         history: list[tuple[Any, ...]] = []
-        messages: list[list[Any]] = []
-        attachments: list[list[Any]] = []
+        messages: list[tuple[Any, ...]] = []
+        attachments: list[tuple[Any, ...]] = []
         for position, event in events:
             cls = type(event)
-            pid = text(event.originator_id)
-            at = event.timestamp.isoformat()
-            if cls is Proposal.Submitted:
-                row = _new_row(event, at)
-                new[pid] = state[pid] = row
-                for name, sealed in event.texts.items():
-                    sealed_texts.append((row, name, sealed, row["submitted_by"]))
-                history.append(
-                    (pid, position, "submitted", Stage.RECEIVED.value, row["department"], "", row["submitted_by"], at)
-                )
-            elif cls is Proposal.MessagePosted:
-                row = state[pid]
-                row["messages"] = event.number
+            if cls is _MESSAGE:  # Most of the events: everything inlined.
+                oid = event.originator_id.int
+                row = state[oid]
+                pid, number, at = row["proposal_id"], event.number, _iso(event.timestamp)
+                row["messages"] = number
                 on = PROPOSER if event.from_city else CITY
-                if row["waiting_on"] != on and row["stage"] != ENDED:  # _wait, inlined: the commonest event
+                if row["waiting_on"] != on and row["stage"] != ENDED:  # _wait, inlined
                     row["waiting_on"], row["waiting_since"] = on, at
-                messages.append(
-                    [pid, event.number, position, text(event.author_id), int(event.from_city), event.text, at]
-                )
-                changed.add(pid)
-            elif cls is Proposal.StageChanged:
-                row = state[pid]
-                row["stage"], row["stage_since"] = event.stage.value, at
-                if event.stage is Stage.ENDED:
+                writer = event.author_id.int
+                cipher, sealed = ciphers.get(writer), event.text
+                if cipher is None:  # The writer is erased.
+                    text = ERASED_TEXT
+                else:
+                    try:
+                        context = message_context(pid, number).encode()
+                        text = cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context).decode()
+                    except (InvalidTag, ValueError):
+                        text = ERASED_TEXT
+                messages.append((pid, number, position, names[writer], int(event.from_city), text, at))
+                changed.add(oid)
+                continue
+            at = _iso(event.timestamp)
+            if cls is _SUBMITTED:
+                row = state[event.originator_id.int] = _new_row(event, at, names)
+                pid, writer = row["proposal_id"], event.submitted_by.int
+                for name, sealed in event.texts.items():
+                    row[name] = _open(ciphers.get(writer), sealed, text_context(pid, name))
+                new.append(row)
+                history.append((pid, position, "submitted", RECEIVED, row["department"], "", names[writer], at))
+            elif cls is _STAGE:
+                oid = event.originator_id.int
+                row = state[oid]
+                stage = event.stage
+                value = str(stage)  # Stage is a StrEnum: its value, without the descriptor
+                row["stage"], row["stage_since"] = value, at
+                if stage is _ENDED_STAGE:
                     row["ended_reason"] = event.reason
                     row["waiting_on"] = row["waiting_since"] = None
                 else:
                     _wait(row, PROPOSER, at, restart=True)
-                history.append(
-                    (pid, position, "stage", event.stage.value, None, event.reason, text(event.decided_by), at)
-                )
-                changed.add(pid)
-            elif cls is Proposal.Routed:
-                row = state[pid]
+                actor = names[event.decided_by.int]
+                history.append((row["proposal_id"], position, "stage", value, None, event.reason, actor, at))
+                changed.add(oid)
+            elif cls is _ROUTED:
+                oid = event.originator_id.int
+                row = state[oid]
                 row["department"], row["routed"] = event.department, 1
-                history.append((pid, position, "routed", None, event.department, "", str(event.routed_by), at))
-                changed.add(pid)
-            elif cls is Proposal.AttachmentAdded:
-                attachments.append(
-                    [pid, event.sha256, event.name, event.media_type, event.size, str(event.added_by), at]
+                history.append(
+                    (row["proposal_id"], position, "routed", None, event.department, "", names[event.routed_by.int], at)
                 )
-            elif cls is Proposal.ConsentToPublishGiven:
-                state[pid]["consent_at"] = at
-                history.append((pid, position, "consent", None, None, "", str(event.given_by), at))
-                changed.add(pid)
-            elif cls is Proposal.SummaryPublished:
-                row = state[pid]
+                changed.add(oid)
+            elif cls is _ATTACHMENT:
+                pid, writer = state[event.originator_id.int]["proposal_id"], event.added_by.int
+                name = _open(ciphers.get(writer), event.name, attachment_context(pid, event.sha256))
+                attachments.append((pid, event.sha256, name, event.media_type, event.size, names[writer], at))
+            elif cls is _CONSENT:
+                oid = event.originator_id.int
+                row = state[oid]
+                row["consent_at"] = at
+                history.append((row["proposal_id"], position, "consent", None, None, "", names[event.given_by.int], at))
+                changed.add(oid)
+            elif cls is _SUMMARY:
+                oid = event.originator_id.int
+                row = state[oid]
                 row["public_summary"], row["summary_published_at"] = event.text, at
-                history.append((pid, position, "summary", None, None, "", str(event.published_by), at))
-                changed.add(pid)
+                actor = names[event.published_by.int]
+                history.append((row["proposal_id"], position, "summary", None, None, "", actor, at))
+                changed.add(oid)
             elif cls.__qualname__.startswith("Organisation."):
                 _apply_organisation(cur, event, at)
             else:
                 _apply_challenge(cur, event, at)
-        self._open(cur, sealed_texts, messages, attachments)
-        if new:
-            cur.insert_many(
-                "proposals", PROPOSAL_COLUMNS, [[row[name] for name, _ in PROPOSAL_COLUMNS] for row in new.values()]
-            )
-        updates = [[state[pid][c] for c in MUTABLE] + [pid] for pid in changed if pid not in new]
+        if new:  # A proposal's first event is its only Submitted: its row cannot be there yet.
+            cur.append_rows("proposals", PROPOSAL_COLUMNS, [_PROPOSAL_ROW(row) for row in new])
+        updates = [(*_MUTABLE_ROW(state[oid]), state[oid]["proposal_id"]) for oid in changed - submitted]
         if updates:
             cur.executemany(_UPDATE, updates)
+        # The thread tables are kept in key order: rows sorted so, written together, touch each
+        # page of the index once and in order.
         if history:
+            history.sort(key=_FIRST)  # stable: a proposal's rows stay in event order, which is key order
             cur.append_rows("proposal_history", HISTORY_COLUMNS, history)
         if messages:
+            messages.sort(key=_FIRST)
             cur.append_rows("proposal_messages", MESSAGE_COLUMNS, messages)
         if attachments:
             cur.append_rows("proposal_attachments", ATTACHMENT_COLUMNS, attachments)
 
-    @staticmethod
-    def _open(
-        cur: Cursor,
-        sealed_texts: list[tuple[dict[str, Any], str, bytes, str]],
-        messages: list[list[Any]],
-        attachments: list[list[Any]],
-    ) -> None:
-        writers = {t[3] for t in sealed_texts} | {m[3] for m in messages} | {a[5] for a in attachments}
-        if not writers:
-            return
-        opener = _Opener(live_keys(cur, writers))
-        for row, name, sealed, writer in sealed_texts:
-            row[name] = opener.open(writer, sealed, text_context(row["proposal_id"], name))
-        ciphers = opener.ciphers
-        for message in messages:  # Opener.open, inlined: messages are most of the events.
-            cipher, sealed = ciphers.get(message[3]), message[5]
-            if cipher is None:  # The writer is erased.
-                message[5] = ERASED_TEXT
-                continue
-            try:
-                context = message_context(message[0], message[1]).encode()
-                message[5] = cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context).decode()
-            except (InvalidTag, ValueError):
-                message[5] = ERASED_TEXT
-        for attachment in attachments:
-            attachment[2] = opener.open(attachment[5], attachment[2], attachment_context(attachment[0], attachment[1]))
+
+def _open(cipher: AESGCM | None, sealed: bytes, context: str) -> str:
+    """domain.personal_data.unseal, with the writer's cipher made once per batch; an erased
+    writer's text (no cipher, or a key that no longer opens it) shows as （削除済み）."""
+    if cipher is None:
+        return ERASED_TEXT
+    try:
+        return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode()).decode()
+    except (InvalidTag, ValueError):
+        return ERASED_TEXT
 
 
-class _Opener:
-    """domain.personal_data.unseal, with one cipher per writer for the whole batch (making the
-    cipher costs as much as opening a short text)."""
-
-    def __init__(self, keys: dict[str, bytes]) -> None:
-        self.ciphers = {writer: AESGCM(key) for writer, key in keys.items()}
-
-    def open(self, writer: str, sealed: bytes, context: str) -> str:
-        cipher = self.ciphers.get(writer)
-        if cipher is None:
-            return ERASED_TEXT
-        try:
-            return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode()).decode()
-        except (InvalidTag, ValueError):
-            return ERASED_TEXT
+def _iso(moment: datetime) -> str:
+    """moment.isoformat(), the same text in a fraction of the time for the UTC moments events are
+    stamped with: datetime's own formats through printf and asks the zone for its offset, which
+    costs more than the rest of projecting a message. msgspec writes RFC 3339, which for a zero
+    offset differs from isoformat only in writing it as Z; any other zone is left to isoformat."""
+    text = _encode(moment)
+    if text[-2:] == b'Z"':
+        return text[1:-2].decode() + "+00:00"
+    return moment.isoformat()
 
 
-def _new_row(event: Any, at: str) -> dict[str, Any]:
+class _Names(dict[int, str]):
+    """str(UUID) of each UUID met in a batch, made once and keyed by the UUID's integer: str(UUID)
+    is Python, and so are a UUID's __hash__ and __eq__, whereas the integer is at hand."""
+
+    def __missing__(self, number: int) -> str:
+        digits = f"{number:032x}"  # uuid.UUID.__str__
+        text = self[number] = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+        return text
+
+
+def _new_row(event: Any, at: str, names: _Names) -> dict[str, Any]:
     return {
         "proposal_id": str(event.originator_id),
-        "organisation_id": str(event.organisation_id),
-        "submitted_by": str(event.submitted_by),
-        "challenge_id": str(event.challenge_id) if event.challenge_id else None,
+        "organisation_id": names[event.organisation_id.int],
+        "submitted_by": names[event.submitted_by.int],
+        "challenge_id": names[event.challenge_id.int] if event.challenge_id else None,
         "department": event.department,
         "routed": 0,
         "sdg_goals": goals_text(event.sdg_goals),
         "cost_yen": event.cost_yen,
         "submitted_at": at,
         "fiscal_year": fiscal_year(city_date(event.timestamp)),
-        "stage": Stage.RECEIVED.value,
+        "stage": RECEIVED,
         "stage_since": at,
         "waiting_on": CITY,
         "waiting_since": at,
@@ -341,20 +374,21 @@ def _new_row(event: Any, at: str) -> dict[str, Any]:
 
 def _wait(row: dict[str, Any], on: str, at: str, restart: bool = False) -> None:
     """Who must answer next, and since when: the first unanswered word counts, not the last."""
-    if row["stage"] == Stage.ENDED.value:
+    if row["stage"] == ENDED:
         return
     if restart or row["waiting_on"] != on:
         row["waiting_on"], row["waiting_since"] = on, at
 
 
-def _load(cur: Cursor, ids: set[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    wanted = list(ids)
+def _load(cur: Cursor, ids: set[int]) -> dict[int, dict[str, Any]]:
+    """The mutable columns of proposals stored before this batch, keyed by the id's integer."""
+    found: dict[int, dict[str, Any]] = {}
+    wanted = [str(UUID(int=number)) for number in ids]
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         cur.execute(_SELECT.format(marks=", ".join("?" for _ in chunk)), chunk)
         for row in cur.fetchall():
-            found[row[0]] = dict(zip(MUTABLE, row[1:], strict=True))
+            found[UUID(row[0]).int] = dict(zip(_LOADED, row, strict=True))
     return found
 
 
