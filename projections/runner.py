@@ -32,6 +32,7 @@ from projections.database import Cursor, Database
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 5000
+REBUILD_FACTOR = 4
 ERROR_CHARS = 300
 
 Progress = Callable[[int, int], None]
@@ -145,7 +146,7 @@ class Projector:
         )
         return int(row[0]) if row else 0
 
-    def catch_up(self, progress: Progress | None = None) -> int:
+    def catch_up(self, progress: Progress | None = None, *, batch_size: int | None = None) -> int:
         """Processes every recorded event not yet projected; returns how many it applied.
 
         An event that fails on its own is recorded as a failure and passed over; an error of the
@@ -158,7 +159,7 @@ class Projector:
                 start = self.position()
                 notifications = self.app.recorder.select_notifications(
                     start=start,
-                    limit=self.batch_size,
+                    limit=batch_size or self.batch_size,
                     topics=self.projection.topics,
                     inclusive_of_start=False,
                 )
@@ -186,7 +187,9 @@ class Projector:
                 "UPDATE projection_positions SET position = 0 WHERE projection = ?",
                 (self.projection.name,),
             )
-        return self.catch_up(progress)
+        # Larger batches than catching up: each commit of thousands of scattered rows costs a
+        # checkpoint of SQLite's write-ahead log, and a rebuild has the read models to itself.
+        return self.catch_up(progress, batch_size=self.batch_size * REBUILD_FACTOR)
 
     def retry_failures(self) -> tuple[int, list[Failure]]:
         """Applies each recorded failure's event again, in position order, and deletes its record

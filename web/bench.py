@@ -6,6 +6,8 @@
 - rebuild.{sqlite,postgres}: events per second rebuilding the survey projection from zero over
   200,000+ events; baseline: selecting and decoding the same events without projecting.
 - results.scaling: time to render a results page with 100,000 responses; baseline: 1,000.
+- points.award_lag, points.claim, points.rebuild (web/bench_points.py) and kpi.scaling
+  (web/bench_kpis.py); ideas.* and proposals.* in web/bench_ideas.py and web/bench_cocreation.py.
 - audit.verify: events per second recomputing the tamper-evident event chain over 200,000+ events
   on SQLite; baseline: reading the same events in pages of the same size, without hashing.
 """
@@ -36,7 +38,7 @@ from domain.personal_data import new_key, seal, text_context
 from domain.response import Response, response_id
 from domain.values import AgeBand, Attributes, Role, Ward
 from projections.storage import Storage, event_store_env
-from web import bench_cocreation, bench_ideas
+from web import bench_cocreation, bench_ideas, bench_kpis, bench_points
 
 # The PostgreSQL server for the postgres figures (`kyoso bench --database-url` sets it too); each
 # figure runs in a new database of its own there, dropped afterwards. Unset: SQLite figures only.
@@ -500,6 +502,8 @@ def run_benchmarks(only: tuple[str, ...] = (), quick: bool = False) -> None:
         bench_audit_verify(quick)
     bench_ideas.run(wanted, quick)
     bench_cocreation.run(wanted, quick)
+    bench_points.run(wanted, quick)
+    bench_kpis.run(wanted, quick)
     if wanted("themes"):
         from ml.bench import run_benchmarks as theme_benchmarks
 
