@@ -513,12 +513,12 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.mark.browser
+# What the browser is given does not depend on the storage engine: SQLite only.
+@pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize("width", [390, 1280])
 def test_points_pages_meet_wcag_21_aa(
     browser: Any, settings: Any, storage: Storage, world: World, backend: str, width: int
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("what the browser is given does not depend on the storage engine")
     from tests.support.browser import serve_in_thread
     from web.app import create_app
 
