@@ -28,6 +28,10 @@ class Cursor(Protocol):
     def append_rows(self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> None:
         """Appends rows that cannot conflict, by the engine's fastest path (COPY on PostgreSQL)."""
 
+    def add_many(self, table: str, key: str, column: str, deltas: Sequence[tuple[str, int]]) -> None:
+        """Adds each delta to `column` of the row whose text `key` it names (keys distinct), in one
+        statement where the engine allows."""
+
     def fetchall(self) -> list[Row]: ...
     def fetchone(self) -> Row | None: ...
     @property
@@ -94,6 +98,11 @@ class _SQLiteCursor(_DriverCursor):
 
     def append_rows(self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> None:
         self.insert_many(table, columns, rows)
+
+    def add_many(self, table: str, key: str, column: str, deltas: Sequence[tuple[str, int]]) -> None:
+        self._cursor.executemany(
+            f"UPDATE {table} SET {column} = {column} + ? WHERE {key} = ?", [(delta, k) for k, delta in deltas]
+        )
 
 
 class SQLiteDatabase(Database):
@@ -184,6 +193,14 @@ class _PostgresCursor(_DriverCursor):
         with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def add_many(self, table: str, key: str, column: str, deltas: Sequence[tuple[str, int]]) -> None:
+        # One UPDATE joined to the arrays: executemany would send (and plan) a statement per row.
+        self._cursor.execute(
+            f"UPDATE {table} AS t SET {column} = t.{column} + d.delta"
+            f" FROM unnest(%s::text[], %s::bigint[]) AS d(k, delta) WHERE t.{key} = d.k",
+            ([k for k, _ in deltas], [delta for _, delta in deltas]),
+        )
 
 
 _pg_cache: dict[str, str] = {}

@@ -49,6 +49,13 @@ SPENDING_COLUMNS: list[Column] = [
     ("points", "bigint"),
     ("spent_at", "text"),
 ]
+TRANSFER_COLUMNS: list[Column] = [
+    ("transfer_id", "text"),
+    ("participant_id", "text"),
+    ("points", "bigint"),
+    ("requested_at", "text"),
+    ("batch_id", "text"),
+]
 DRAWN_COLUMNS: list[Column] = [("spending_id", "text"), ("award_id", "text"), ("points", "bigint")]
 
 TABLES = (
@@ -105,6 +112,9 @@ class PointsProjection:
         drawn: list[tuple[str, str, int]] = []
         tally: dict[tuple[int, str, str, str, int, int], int] = defaultdict(int)
         revoked: list[tuple[str, str, int, str]] = []
+        rewards_taken: dict[str, int] = defaultdict(int)
+        transfers: dict[str, list[Any]] = {}
+        batched: list[tuple[str, str]] = []
         # A batch has few menus and days: their text forms are made once.
         menus: dict[Any, str] = {}
         days: dict[Any, str] = {}
@@ -169,6 +179,23 @@ class PointsProjection:
                     row[-3:] = revocation
                 else:
                     revoked.append((*revocation, str(event.originator_id)))
+            elif kind is Reward.Taken:
+                rewards_taken[str(event.originator_id)] += 1
+            elif kind is Transfer.Requested:
+                transfer = str(event.originator_id)
+                transfers[transfer] = [
+                    transfer,
+                    str(event.participant_id),
+                    event.points,
+                    _moment(event.timestamp),
+                    None,
+                ]
+            elif kind is Transfer.Batched:
+                row = transfers.get(str(event.originator_id))
+                if row is not None:
+                    row[-1] = str(event.batch_id)
+                else:
+                    batched.append((str(event.batch_id), str(event.originator_id)))
             else:
                 _apply_other(cur, event, _moment(event.timestamp))
         self._flush(cur, new_awards, budgets, taken, spendings, drawn, tally)
@@ -177,6 +204,12 @@ class PointsProjection:
                 "UPDATE points_awards SET revoked_at = ?, revoke_reason = ?, points_revoked = ? WHERE award_id = ?",
                 revoked,
             )
+        if rewards_taken:
+            cur.add_many("points_rewards", "reward_id", "taken", list(rewards_taken.items()))
+        if transfers:
+            cur.append_rows("points_transfers", TRANSFER_COLUMNS, list(transfers.values()))
+        if batched:
+            cur.executemany("UPDATE points_transfers SET batch_id = ? WHERE transfer_id = ?", batched)
 
     @staticmethod
     def _flush(
@@ -198,9 +231,8 @@ class PointsProjection:
                 [(menu, year, spent, count) for (menu, year), (spent, count) in budgets.items()],
             )
         if taken:
-            cur.executemany(
-                "UPDATE points_awards SET remaining = remaining - ? WHERE award_id = ?",
-                [(points, award) for award, points in taken.items()],
+            cur.add_many(
+                "points_awards", "award_id", "remaining", [(award, -points) for award, points in taken.items()]
             )
         if tally:
             cur.executemany(
@@ -284,17 +316,8 @@ def _apply_other(cur: Cursor, event: Any, at: str) -> None:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (oid, event.name, event.partner, event.points, event.stock, at),
         )
-    elif kind is Reward.Taken:
-        cur.execute("UPDATE points_rewards SET taken = taken + 1 WHERE reward_id = ?", (oid,))
     elif kind is Reward.Withdrawn:
         cur.execute("UPDATE points_rewards SET active = 0 WHERE reward_id = ?", (oid,))
-    elif kind is Transfer.Requested:
-        cur.execute(
-            "INSERT INTO points_transfers (transfer_id, participant_id, points, requested_at) VALUES (?, ?, ?, ?)",
-            (oid, str(event.participant_id), event.points, at),
-        )
-    elif kind is Transfer.Batched:
-        cur.execute("UPDATE points_transfers SET batch_id = ? WHERE transfer_id = ?", (str(event.batch_id), oid))
     elif kind is PayoutBatch.Made:
         cur.execute(
             "INSERT INTO points_batches (batch_id, made_at, made_by, points, lines) VALUES (?, ?, ?, ?, ?)",
