@@ -16,7 +16,7 @@ from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
-from litestar.response import Response, Template
+from litestar.response import Redirect, Response, Template
 
 from domain.errors import InvalidCommand
 from domain.notice import MAX_BODY, MAX_TITLE, LinkKind, OpenedHow, Segment
@@ -312,8 +312,11 @@ def job_status(request: Request[Any, Any, Any], storage: Storage, job_id: str) -
         raise NotFoundException("送信ジョブが見つかりません。")
     access.require(may_manage(current_user(request), found.department), NOT_YOUR_NOTICE)
     htmx = bool(request.headers.get("hx-request"))
-    if htmx and job.finished_at and not job.error:
-        return Response(content=None, headers={"HX-Redirect": f"/staff/notices/{found.id}?sent=1"})
+    if job.finished_at and not job.error:
+        # Done (perhaps before this page was first opened, for a small segment): on to the reach.
+        if htmx:
+            return Response(content=None, headers={"HX-Redirect": f"/staff/notices/{found.id}?sent=1"})
+        return Redirect(f"/staff/notices/{found.id}?sent=1", status_code=303)
     template = "notices/_job_status.html" if htmx else "notices/job.html"
     return page(request, template, job=job, notice=found, people=read.people)
 
