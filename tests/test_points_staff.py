@@ -18,6 +18,7 @@ from projections.points_dashboard import NOT_APPLICABLE, Dashboard, PointsReader
 from projections.segments import MIN_CELL, SUPPRESSED, SUPPRESSED_LEGEND
 from projections.storage import Storage
 from tests.conftest import PASSWORD_HASH, Client, World
+from tests.support.adversary import Adversary as SolvingAdversary
 from web.routes.points_staff import MAX_CSV_BYTES, MAX_CSV_ROWS, qr_svg
 
 JST = clock.CITY_TZ
@@ -376,14 +377,9 @@ def test_citizens_and_auditors_cannot_manage_points_and_auditors_only_read(
 # The dashboard
 
 
-class Adversary:
+class Adversary(SolvingAdversary):
     """What a reader of the dashboard knows: equations anyone can write down, the values shown and the
     cells hidden. It subtracts along every line until nothing new comes out, then solves exactly."""
-
-    def __init__(self) -> None:
-        self.equations: list[dict[Any, Fraction]] = []
-        self.known: dict[Any, Fraction] = {}
-        self.hidden: set[Any] = set()
 
     def cell(self, key: Any, value: Any) -> None:
         if value == NOT_APPLICABLE:
@@ -399,40 +395,6 @@ class Adversary:
         for part in parts:
             equation[part] = equation.get(part, Fraction(0)) - weight
         self.equations.append(equation)
-
-    def subtracted(self) -> dict[Any, Fraction]:
-        known = dict(self.known)
-        changed = True
-        while changed:
-            changed = False
-            for eq in self.equations:
-                unknown = [k for k in eq if k not in known]
-                if len(unknown) == 1:
-                    (k,) = unknown
-                    known[k] = -sum((c * known[j] for j, c in eq.items() if j != k), Fraction(0)) / eq[k]
-                    changed = True
-        return {k: v for k, v in known.items() if k in self.hidden}
-
-    def solved(self) -> set[Any]:
-        pivots: dict[Any, dict[Any, Fraction]] = {}
-        for eq in self.equations:
-            row = {k: c for k, c in eq.items() if k not in self.known}
-            for p in [k for k in row if k in pivots]:
-                factor = row.get(p, Fraction(0))
-                for k, v in pivots[p].items():
-                    row[k] = row.get(k, Fraction(0)) - factor * v
-                row = {k: v for k, v in row.items() if v}
-            if not row:
-                continue
-            p = next(iter(row))
-            row = {k: v / row[p] for k, v in row.items()}
-            for q, other in pivots.items():
-                if p in other:
-                    factor = other[p]
-                    merged = {k: other.get(k, Fraction(0)) - factor * row.get(k, Fraction(0)) for k in {*other, *row}}
-                    pivots[q] = {k: v for k, v in merged.items() if v}
-            pivots[p] = row
-        return {p for p, row in pivots.items() if len(row) == 1 and p in self.hidden}
 
 
 def adversary_of(dash: Dashboard) -> Adversary:
@@ -494,8 +456,8 @@ def test_the_dashboard_hides_small_cells_and_nothing_hidden_can_be_worked_out(
     assert dict((g, n) for g, _, n in dash.goals)[17] == NOT_APPLICABLE
     adversary = adversary_of(dash)
     assert adversary.hidden
-    assert adversary.subtracted() == {}
-    assert adversary.solved() == set()
+    assert adversary.recovered_by_subtraction() == {}
+    assert adversary.determined() == set()
     # What is shown is still exact: the menus shown add up with the hidden ones to the total.
     assert figures["健診受診"].awards == 7 and figures["健診受診"].points == 700
     assert figures["健診受診"].used_percent == 0.1

@@ -35,23 +35,16 @@ from projections.storage import Storage
 from projections.surveys import number_bins
 from projections.themes import SegmentCount
 from tests.conftest import Client, World
+from tests.support.adversary import Adversary
 from web.charts import HIDDEN_COLOUR, bar_chart, stacked_chart
 
 Key = tuple[Any, ...]
 BREAKDOWNS = ("ward", "age_band", "children")
 
 
-class System:
+class System(Adversary):
     """What a reader of the published figures knows: equations (Σ coefficient × cell = 0), the
     values shown, and the cells hidden from them."""
-
-    def __init__(self) -> None:
-        self.equations: list[dict[Key, Fraction]] = []
-        self.known: dict[Key, Fraction] = {}
-        self.hidden: set[Key] = set()
-
-    def equation(self, terms: dict[Key, Any]) -> None:
-        self.equations.append({k: Fraction(v) for k, v in terms.items() if v})
 
     def total(self, whole: Key, parts: list[Key], weights: list[Any] | None = None) -> None:
         terms: dict[Key, Any] = {whole: 1}
@@ -65,42 +58,6 @@ class System:
         else:
             assert value == SUPPRESSED, (key, value)
             self.hidden.add(key)
-
-    def recovered_by_subtraction(self) -> dict[Key, Fraction]:
-        """Every line with a single unknown left gives it; repeated until nothing new comes out."""
-        known = dict(self.known)
-        changed = True
-        while changed:
-            changed = False
-            for eq in self.equations:
-                unknown = [k for k in eq if k not in known]
-                if len(unknown) == 1:
-                    (k,) = unknown
-                    known[k] = -sum((c * known[j] for j, c in eq.items() if j != k), Fraction(0)) / eq[k]
-                    changed = True
-        return {k: v for k, v in known.items() if k in self.hidden}
-
-    def determined(self) -> set[Key]:
-        """Hidden cells fixed by some combination of the equations (exact Gauss–Jordan)."""
-        pivots: dict[Key, dict[Key, Fraction]] = {}
-        for eq in self.equations:
-            row = {k: c for k, c in eq.items() if k not in self.known}
-            for p in [k for k in row if k in pivots]:
-                factor = row.get(p, Fraction(0))
-                for k, v in pivots[p].items():
-                    row[k] = row.get(k, Fraction(0)) - factor * v
-                row = {k: v for k, v in row.items() if v}
-            if not row:
-                continue
-            p = next(iter(row))
-            row = {k: v / row[p] for k, v in row.items()}
-            for q, other in pivots.items():
-                if p in other:
-                    factor = other[p]
-                    merged = {k: other.get(k, Fraction(0)) - factor * row.get(k, Fraction(0)) for k in {*other, *row}}
-                    pivots[q] = {k: v for k, v in merged.items() if v}
-            pivots[p] = row
-        return {p for p, row in pivots.items() if len(row) == 1 and p in self.hidden}
 
     def assert_nothing_recoverable(self) -> None:
         assert self.hidden, "nothing is hidden: the layout tests nothing"
