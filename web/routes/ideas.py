@@ -20,6 +20,7 @@ from projections.storage import Storage
 from web import access_ideas as rules
 from web.auth import User, current_user, signed_in, staff_only
 from web.forms import many, one
+from web.routes.api import Problem
 from web.routes.common import FormData, go, page
 
 PAGE_SIZE = 20
@@ -516,13 +517,6 @@ class CommentOut(msgspec.Struct, kw_only=True):
     hidden_reason: str | None
     erased: bool
     replies: list["CommentOut"]
-
-
-class Problem(msgspec.Struct):
-    status_code: int
-    error: str
-    detail: str
-    field_errors: dict[str, str] | None = None
 
 
 def _idea_out(idea: IdeaDetail) -> IdeaOut:
