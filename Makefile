@@ -6,6 +6,7 @@
 #   make test      full test suite (PYTEST_ARGS=..., PYTEST_XDIST= for a serial run)
 #   make bench     benchmarks
 #   make lint      ruff
+#   make messages  gather UI messages (Babel) and merge them into each language's catalogue
 #   make clean     caches and build artefacts (distclean: also .venv)
 
 SHELL := /bin/bash
@@ -37,7 +38,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install browser run test bench lint clean distclean
+.PHONY: help install browser run test bench lint messages clean distclean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -117,6 +118,11 @@ test: install browser
 # the command as KYOSO_BENCH_DATABASE_URL, and stops; `kyoso bench` alone runs the SQLite ones.
 bench: install
 	$(BIN)/python -m tests.support.postgres -- $(BIN)/kyoso bench $(BENCH_ARGS)
+
+# Japanese in the templates and code is the source; web/locale/en/LC_MESSAGES/messages.po holds the English.
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --project=Kyoso --version=1 --no-location --sort-output --omit-header -o web/locale/messages.pot .
+	$(BIN)/pybabel -q update -i web/locale/messages.pot -d web/locale -l en --no-fuzzy-matching --omit-header --ignore-obsolete
 
 lint: install
 	$(BIN)/ruff check .

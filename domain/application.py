@@ -20,13 +20,15 @@ from domain.engagement_commands import EngagementCommands
 from domain.errors import AlreadyAnswered, InvalidCommand, NotAllowed, NotFound
 from domain.idea_commands import IdeaCommands
 from domain.identities import Consent, Identity, IdentityStore, normalise_email
+from domain.identity_lookup import IdentityLookup
 from domain.kpi_commands import KpiCommands
+from domain.messages import N_
 from domain.notice_commands import NoticeCommands
 from domain.participant import STAFF_ROLES, Participant
 from domain.personal_data import DataKeys, seal, text_context, unseal
 from domain.points_commands import PointsCommands
 from domain.preference_commands import PreferenceCommands
-from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion
+from domain.questions import QUESTION_KINDS, AnswerValue, AnyQuestion, QuestionTranslation
 from domain.response import Response, response_id
 from domain.serialization import MsgspecMapper
 from domain.survey import Survey
@@ -34,6 +36,8 @@ from domain.themes import (
     DEPARTMENT_CORPORA,
     SURVEY,
     AnalysisModel,
+    AssignmentRun,
+    OpinionAssignment,
     ThemeAnalysis,
     ThemeNode,
     parse_corpus,
@@ -136,7 +140,7 @@ class Kyoso(
             self.keys.key_for(participant_id)
 
     def get_participant(self, participant_id: UUID) -> Participant:
-        return self._get(participant_id, Participant, "利用者が見つかりません。")
+        return self._get(participant_id, Participant, N_("利用者が見つかりません。"))
 
     def change_attributes(self, participant_id: UUID, attributes: Attributes) -> None:
         participant = self.get_participant(participant_id)
@@ -219,6 +223,28 @@ class Kyoso(
         survey.remove_question(question_id)
         self.save(survey)
 
+    def move_question(self, survey_id: UUID, question_id: str, offset: int, *, staff_id: UUID) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.move_question(question_id, offset)
+        self.save(survey)
+
+    def reorder_questions(self, survey_id: UUID, order: list[str], *, staff_id: UUID) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.reorder_questions(order)
+        self.save(survey)
+
+    def correct_survey_details(self, survey_id: UUID, *, staff_id: UUID, title: str, description: str) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.correct_details(title, description, staff_id)
+        self.save(survey)
+
+    def extend_survey_closing(
+        self, survey_id: UUID, *, staff_id: UUID, closes_on: date, now: datetime | None = None
+    ) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.extend_closing(closes_on, staff_id, now or clock.now())
+        self.save(survey)
+
     def publish_survey(self, survey_id: UUID, *, staff_id: UUID) -> None:
         survey = self._editable_survey(survey_id, staff_id)
         survey.publish(staff_id)
@@ -234,8 +260,22 @@ class Kyoso(
         survey.publish_results(staff_id)
         self.save(survey)
 
+    def provide_survey_translation(
+        self,
+        survey_id: UUID,
+        *,
+        staff_id: UUID,
+        language: str,
+        title: str,
+        description: str,
+        questions: dict[str, QuestionTranslation],
+    ) -> None:
+        survey = self._editable_survey(survey_id, staff_id)
+        survey.provide_translation(language, title, description, questions, staff_id)
+        self.save(survey)
+
     def get_survey(self, survey_id: UUID) -> Survey:
-        return self._get(survey_id, Survey, "アンケートが見つかりません。")
+        return self._get(survey_id, Survey, N_("アンケートが見つかりません。"))
 
     # Responses
 
@@ -283,8 +323,8 @@ class Kyoso(
         Reads recently loaded aggregates, so it rarely touches the database. Free text is
         sealed under the author's key before it leaves this method.
         """
-        survey: Survey = self._recent(survey_id, Survey, "アンケートが見つかりません。")
-        participant: Participant = self._recent(participant_id, Participant, "利用者が見つかりません。")
+        survey: Survey = self._recent(survey_id, Survey, N_("アンケートが見つかりません。"))
+        participant: Participant = self._recent(participant_id, Participant, N_("利用者が見つかりません。"))
         if participant.erased:
             raise NotAllowed()
         normalised = survey.accept(participant.role, dict(answers), now or clock.now())
@@ -344,7 +384,7 @@ class Kyoso(
         department's staff), or of one department's ideas (by that department's staff)."""
         if corpus is None:
             if survey_id is None or question_id is None:
-                raise InvalidCommand("分析の対象が指定されていません。")
+                raise InvalidCommand(N_("分析の対象が指定されていません。"))
             corpus = survey_corpus(survey_id, question_id)
         kind, scope, question = parse_corpus(corpus)
         if kind == SURVEY:
@@ -353,10 +393,10 @@ class Kyoso(
         elif kind in DEPARTMENT_CORPORA:
             staff = self._require_staff(staff_id)
             if staff.role is not Role.ADMIN and staff.department != scope:
-                raise NotAllowed("他の部署の提案は分析できません。")
+                raise NotAllowed(N_("他の部署の提案は分析できません。"))
             survey_id = question_id = None
         else:
-            raise InvalidCommand("分析の対象が正しくありません。")
+            raise InvalidCommand(N_("分析の対象が正しくありません。"))
         analysis = ThemeAnalysis(
             corpus=corpus,
             survey_id=survey_id,
@@ -374,12 +414,30 @@ class Kyoso(
     def record_theme_view(self, analysis_id: UUID, *, staff_id: UUID) -> None:
         """Notes that staff looked at an analysis, so auditors know which results informed whom."""
         self._require_staff(staff_id)
-        analysis = self._get(analysis_id, ThemeAnalysis, "分析結果が見つかりません。")
+        analysis = self._get(analysis_id, ThemeAnalysis, N_("分析結果が見つかりません。"))
         analysis.record_view(staff_id)
         self.save(analysis)
 
     def get_theme_analysis(self, analysis_id: UUID) -> ThemeAnalysis:
-        return self._get(analysis_id, ThemeAnalysis, "分析結果が見つかりません。")
+        return self._get(analysis_id, ThemeAnalysis, N_("分析結果が見つかりません。"))
+
+    def record_theme_assignment(
+        self,
+        analysis_id: UUID,
+        *,
+        staff_id: UUID,
+        assignments: list[OpinionAssignment],
+        threshold: float,
+        rerun_recommended: bool,
+        model_version: str,
+        algorithm_version: str,
+    ) -> None:
+        """Records new opinions put into a recorded analysis's themes (by whoever may run it)."""
+        analysis = self._get(analysis_id, ThemeAnalysis, N_("分析結果が見つかりません。"))
+        self._require_staff(staff_id)
+        run = AssignmentRun(assignments, threshold, rerun_recommended, model_version, algorithm_version)
+        analysis.assign_new_opinions(staff_id, run)
+        self.save(analysis)
 
     def has_answered(self, survey_id: UUID, participant_id: UUID) -> bool:
         return response_id(survey_id, participant_id) in self.repository
@@ -407,6 +465,21 @@ class Kyoso(
         if disclosures:
             self.save(*disclosures)
         return [d.id for d in disclosures]
+
+    def record_identity_lookup(self, *, auditor_id: UUID, subject_id: UUID, position: int, reason: str) -> UUID:
+        """Records that an auditor resolved the person behind the event at `position`; saved
+        before anything about that person is shown (domain/identity_lookup.py says why an event)."""
+        auditor = self.get_participant(auditor_id)
+        lookup = IdentityLookup.record(
+            auditor_id=auditor_id,
+            role=auditor.role,
+            erased=auditor.erased,
+            subject_id=subject_id,
+            position=position,
+            reason=reason,
+        )
+        self.save(lookup)
+        return lookup.id
 
     # Helpers
 
@@ -459,7 +532,7 @@ class Kyoso(
         staff = self._require_staff(staff_id)
         survey = self.get_survey(survey_id)
         if staff.role is not Role.ADMIN and staff.department != survey.department:
-            raise NotAllowed("他の部署のアンケートは編集できません。")
+            raise NotAllowed(N_("他の部署のアンケートは編集できません。"))
         return survey
 
     @staticmethod
@@ -467,8 +540,8 @@ class Kyoso(
         """The question as a value; whether the survey may take it is the survey's rule."""
         cls = QUESTION_KINDS.get(kind)
         if cls is None:
-            raise InvalidCommand("質問の種類が正しくありません。")
+            raise InvalidCommand(N_("質問の種類が正しくありません。"))
         try:
             return msgspec.convert({**fields, "id": question_id}, type=cls)  # type: ignore[return-value]
         except msgspec.ValidationError as e:
-            raise InvalidCommand(f"質問の設定が正しくありません: {e}") from None
+            raise InvalidCommand(N_("質問の設定が正しくありません: %(problem)s", problem=str(e))) from None

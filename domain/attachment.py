@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass
 
 from domain.errors import InvalidCommand
+from domain.messages import N_, Message
 from domain.text import forbidden_characters_problem
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -24,9 +25,9 @@ PDF, DOCX, XLSX, PNG, JPEG = (
     "image/jpeg",
 )
 EXTENSIONS = {PDF: (".pdf",), DOCX: (".docx",), XLSX: (".xlsx",), PNG: (".png",), JPEG: (".jpg", ".jpeg")}
-LABELS = {PDF: "PDF", DOCX: "Word", XLSX: "Excel", PNG: "PNG画像", JPEG: "JPEG画像"}
-UNSUPPORTED = "対応していない形式です。PDF・Word（.docx）・Excel（.xlsx）・PNG・JPEGのファイルを添付してください。"
-TOO_LARGE = "ファイルが大きすぎます。1ファイル10MBまでです。"
+LABELS = {PDF: "PDF", DOCX: "Word", XLSX: "Excel", PNG: N_("PNG画像"), JPEG: N_("JPEG画像")}
+UNSUPPORTED = N_("対応していない形式です。PDF・Word（.docx）・Excel（.xlsx）・PNG・JPEGのファイルを添付してください。")
+TOO_LARGE = N_("ファイルが大きすぎます。1ファイル10MBまでです。")
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,9 @@ def check_file(name: str, content: bytes) -> CheckedFile:
     """The file as it will be recorded, or InvalidCommand with a field error on "file"."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()  # Some browsers send the whole path.
     if not name or not content:
-        raise InvalidCommand(field_errors={"file": "ファイルを選んでください。"})
+        raise InvalidCommand(field_errors={"file": N_("ファイルを選んでください。")})
     if len(name) > MAX_NAME:
-        raise InvalidCommand(field_errors={"file": f"ファイル名は{MAX_NAME}文字以内にしてください。"})
+        raise InvalidCommand(field_errors={"file": N_("ファイル名は%(limit)s文字以内にしてください。", limit=MAX_NAME)})
     if problem := forbidden_characters_problem(name):
         raise InvalidCommand(field_errors={"file": problem})
     if len(content) > MAX_BYTES:
@@ -75,6 +76,9 @@ def check_file(name: str, content: bytes) -> CheckedFile:
     if media_type is None:
         raise InvalidCommand(field_errors={"file": UNSUPPORTED})
     if not name.lower().endswith(EXTENSIONS[media_type]):
-        message = f"ファイルの中身（{LABELS[media_type]}）が拡張子と一致しません。正しいファイルか確認してください。"
+        message = N_(
+            "ファイルの中身（%(kind)s）が拡張子と一致しません。正しいファイルか確認してください。",
+            kind=Message(LABELS[media_type]),
+        )
         raise InvalidCommand(field_errors={"file": message})
     return CheckedFile(name, media_type, len(content), hashlib.sha256(content).hexdigest())

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.aggregate import KyosoAggregate
 from domain.clock import city_date
 from domain.errors import DomainError, InvalidCommand
+from domain.messages import N_
 from domain.text import forbidden_characters_problem
 from domain.values import check_sdg_goals
 
@@ -32,7 +33,7 @@ class ChallengeStatus(StrEnum):
 
 class ChallengeClosed(DomainError):
     code = "challenge_closed"
-    message = "この課題の提案募集は終了しています。"
+    message = N_("この課題の提案募集は終了しています。")
 
 
 FIELDS = ("title", "background", "shareable_data", "outcomes")
@@ -43,22 +44,22 @@ def check_details(
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not title.strip():
-        errors["title"] = "課題名を入力してください。"
+        errors["title"] = N_("課題名を入力してください。")
     elif len(title) > MAX_TITLE:
-        errors["title"] = f"課題名は{MAX_TITLE}文字以内にしてください。"
+        errors["title"] = N_("課題名は%(limit)s文字以内にしてください。", limit=MAX_TITLE)
     if not background.strip():
-        errors["background"] = "課題の背景を入力してください。"
+        errors["background"] = N_("課題の背景を入力してください。")
     if not outcomes.strip():
-        errors["outcomes"] = "求める成果を入力してください。"
+        errors["outcomes"] = N_("求める成果を入力してください。")
     for name, value in zip(FIELDS, (title, background, shareable_data, outcomes), strict=True):
         if name not in errors and len(value) > MAX_TEXT:
-            errors[name] = f"{MAX_TEXT}文字以内にしてください。"
+            errors[name] = N_("%(limit)s文字以内にしてください。", limit=MAX_TEXT)
         elif name not in errors and (problem := forbidden_characters_problem(value)):
             errors[name] = problem
     if problem := check_sdg_goals(sdg_goals):
         errors["sdg_goals"] = problem
     if deadline is None:
-        errors["deadline"] = "提案の締切日を入力してください。"
+        errors["deadline"] = N_("提案の締切日を入力してください。")
     return errors
 
 
@@ -141,7 +142,7 @@ class Challenge(KyosoAggregate):
         revised_by: UUID,
     ) -> None:
         if self.status is ChallengeStatus.CLOSED:
-            raise InvalidCommand("募集を終了した課題は編集できません。")
+            raise InvalidCommand(N_("募集を終了した課題は編集できません。"))
         _require(title, background, shareable_data, outcomes, sdg_goals, deadline)
         self._revise(
             title.strip(), background.strip(), shareable_data.strip(), outcomes.strip(), sorted(sdg_goals),
@@ -150,14 +151,14 @@ class Challenge(KyosoAggregate):
 
     def publish(self, published_by: UUID, now: datetime) -> None:
         if self.status is not ChallengeStatus.DRAFT:
-            raise InvalidCommand("下書きの課題だけを公開できます。")
+            raise InvalidCommand(N_("下書きの課題だけを公開できます。"))
         if city_date(now) > self.deadline:
-            raise InvalidCommand("締切日が過ぎています。締切日を変更してから公開してください。")
+            raise InvalidCommand(N_("締切日が過ぎています。締切日を変更してから公開してください。"))
         self._publish(published_by)
 
     def close(self, closed_by: UUID) -> None:
         if self.status is not ChallengeStatus.PUBLISHED:
-            raise InvalidCommand("募集中の課題だけを終了できます。")
+            raise InvalidCommand(N_("募集中の課題だけを終了できます。"))
         self._close(closed_by)
 
     def is_accepting(self, now: datetime) -> bool:

@@ -15,6 +15,7 @@ from domain import clock
 from domain.attachment import check_file
 from domain.challenge import Challenge
 from domain.errors import InvalidCommand, NotAllowed
+from domain.messages import N_, Message
 from domain.organisation import (
     AlreadyMember,
     Membership,
@@ -66,7 +67,7 @@ class CoCreationCommands:
     ) -> UUID:
         person = self.get_participant(participant_id)
         if person.role is not Role.BUSINESS or person.erased:
-            raise NotAllowed("組織を登録できるのは事業者アカウントだけです。")
+            raise NotAllowed(N_("組織を登録できるのは事業者アカウントだけです。"))
         errors = check_registration(name, str(kind), corporate_number)
         if errors:
             raise InvalidCommand(field_errors=errors)
@@ -100,7 +101,7 @@ class CoCreationCommands:
     def add_organisation_member(self, organisation_id: UUID, *, added_by: UUID, participant_id: UUID) -> None:
         person = self.get_participant(participant_id)
         if person.role is not Role.BUSINESS or person.erased:
-            raise InvalidCommand(field_errors={"email": "事業者アカウントだけをメンバーに追加できます。"})
+            raise InvalidCommand(field_errors={"email": N_("事業者アカウントだけをメンバーに追加できます。")})
         organisation = self.get_organisation(organisation_id)
         if membership_id(participant_id) in self.repository:
             raise AlreadyMember()
@@ -113,18 +114,18 @@ class CoCreationCommands:
     def verify_organisation(self, organisation_id: UUID, *, staff_id: UUID) -> None:
         staff = self._require_staff(staff_id)
         if staff.role is not Role.ADMIN and staff.department != COCREATION_WINDOW:
-            raise NotAllowed(f"組織の確認は{COCREATION_WINDOW}が行います。")
+            raise NotAllowed(N_("組織の確認は%(window)sが行います。", window=Message(COCREATION_WINDOW)))
         organisation = self.get_organisation(organisation_id)
         organisation.verify(staff_id)
         self.save(organisation)
 
     def get_organisation(self, organisation_id: UUID) -> Organisation:
-        return self._get(organisation_id, Organisation, "組織が見つかりません。")  # type: ignore[no-any-return]
+        return self._get(organisation_id, Organisation, N_("組織が見つかりません。"))  # type: ignore[no-any-return]
 
     def organisation_of(self, participant_id: UUID) -> UUID | None:
         if membership_id(participant_id) not in self.repository:
             return None
-        membership = self._get(membership_id(participant_id), Membership, "所属が見つかりません。")
+        membership = self._get(membership_id(participant_id), Membership, N_("所属が見つかりません。"))
         return membership.organisation_id  # type: ignore[no-any-return]
 
     def actor(self, participant_id: UUID) -> Actor:
@@ -150,7 +151,7 @@ class CoCreationCommands:
     ) -> UUID:
         staff = self._require_staff(staff_id)
         if not staff.department:
-            raise NotAllowed("課題は部署の職員が作成します。")
+            raise NotAllowed(N_("課題は部署の職員が作成します。"))
         challenge = Challenge.draft(
             department=staff.department,
             title=title,
@@ -180,13 +181,13 @@ class CoCreationCommands:
         self.save(challenge)
 
     def get_challenge(self, challenge_id: UUID) -> Challenge:
-        return self._get(challenge_id, Challenge, "課題が見つかりません。")  # type: ignore[no-any-return]
+        return self._get(challenge_id, Challenge, N_("課題が見つかりません。"))  # type: ignore[no-any-return]
 
     def _editable_challenge(self, challenge_id: UUID, staff_id: UUID) -> Challenge:
         staff = self._require_staff(staff_id)
         challenge = self.get_challenge(challenge_id)
         if staff.role is not Role.ADMIN and staff.department != challenge.department:
-            raise NotAllowed("他の部署の課題は編集できません。")
+            raise NotAllowed(N_("他の部署の課題は編集できません。"))
         return challenge
 
     # Proposals
@@ -207,9 +208,9 @@ class CoCreationCommands:
         """A proposal with its attachments, saved at once: nothing is recorded if any part is refused."""
         actor = self.actor(participant_id)
         if actor.role is not Role.BUSINESS:
-            raise NotAllowed("提案できるのは事業者アカウントだけです。")
+            raise NotAllowed(N_("提案できるのは事業者アカウントだけです。"))
         if actor.organisation_id is None:
-            raise NotAllowed("提案の前に組織を登録してください。")
+            raise NotAllowed(N_("提案の前に組織を登録してください。"))
         organisation = self.get_organisation(actor.organisation_id)
         challenge = self.get_challenge(challenge_id) if challenge_id else None
         if challenge is not None:
@@ -242,7 +243,7 @@ class CoCreationCommands:
         try:
             self.save(proposal)
         except RecordConflictError:
-            raise InvalidCommand("この提案はすでに送信されています。") from None
+            raise InvalidCommand(N_("この提案はすでに送信されています。")) from None
         return proposal.id  # type: ignore[no-any-return]
 
     def add_proposal_attachment(
@@ -276,7 +277,7 @@ class CoCreationCommands:
         try:
             stage = Stage(stage)
         except ValueError:
-            raise InvalidCommand(field_errors={"stage": "段階を選んでください。"}) from None
+            raise InvalidCommand(field_errors={"stage": N_("段階を選んでください。")}) from None
         proposal.change_stage(stage, reason, self.actor(staff_id))
         self.save(proposal)
 
@@ -300,4 +301,4 @@ class CoCreationCommands:
         self.save(proposal)
 
     def get_proposal(self, proposal_id: UUID) -> Proposal:
-        return self._get(proposal_id, Proposal, "提案が見つかりません。")  # type: ignore[no-any-return]
+        return self._get(proposal_id, Proposal, N_("提案が見つかりません。"))  # type: ignore[no-any-return]

@@ -12,22 +12,23 @@ from domain.aggregate import KyosoAggregate
 from domain.errors import DomainError, InvalidCommand, NotAllowed
 from domain.idea import Idea, IdeaWithdrawn
 from domain.idea_values import MAX_COMMENT, MAX_REASON
+from domain.messages import N_
 from domain.participant import STAFF_ROLES, Participant
 from domain.text import forbidden_characters_problem
 from domain.values import Role
 
-REPLY_TO_REPLY = "返信への返信はできません。元のコメントに返信してください。"
+REPLY_TO_REPLY = N_("返信への返信はできません。元のコメントに返信してください。")
 COMMENTER_ROLES = frozenset({Role.CITIZEN, Role.BUSINESS, Role.STAFF, Role.ADMIN})
 
 
 class AlreadyReported(DomainError):
     code = "already_reported"
-    message = "このコメントはすでに通報済みです。"
+    message = N_("このコメントはすでに通報済みです。")
 
 
 class CommentHidden(DomainError):
     code = "comment_hidden"
-    message = "このコメントはモデレーターにより非表示になっています。"
+    message = N_("このコメントはモデレーターにより非表示になっています。")
 
 
 def comment_context(comment_id: UUID) -> str:
@@ -36,9 +37,9 @@ def comment_context(comment_id: UUID) -> str:
 
 def check_comment_text(text: str) -> dict[str, str]:
     if not text.strip():
-        return {"text": "コメントを入力してください。"}
+        return {"text": N_("コメントを入力してください。")}
     if len(text.strip()) > MAX_COMMENT:
-        return {"text": f"コメントは{MAX_COMMENT}文字以内で入力してください。"}
+        return {"text": N_("コメントは%(limit)s文字以内で入力してください。", limit=MAX_COMMENT)}
     if problem := forbidden_characters_problem(text):
         return {"text": problem}
     return {}
@@ -65,16 +66,16 @@ class Comment(KyosoAggregate):
         cls, *, comment_id: UUID, idea: Idea, author: Participant, text: bytes, parent: "Comment | None"
     ) -> "Comment":
         if author.erased or author.role not in COMMENTER_ROLES:
-            raise NotAllowed("このアカウントではコメントできません。")
+            raise NotAllowed(N_("このアカウントではコメントできません。"))
         if idea.withdrawn:
             raise IdeaWithdrawn()
         if parent is not None:
             if parent.idea_id != idea.id:
-                raise InvalidCommand(field_errors={"parent_id": "返信先のコメントが見つかりません。"})
+                raise InvalidCommand(field_errors={"parent_id": N_("返信先のコメントが見つかりません。")})
             if parent.parent_id is not None:
                 raise InvalidCommand(field_errors={"parent_id": REPLY_TO_REPLY})
             if parent.hidden:
-                raise CommentHidden("非表示のコメントには返信できません。")
+                raise CommentHidden(N_("非表示のコメントには返信できません。"))
         return cls._create(
             cls.Posted,
             id=comment_id,
@@ -97,21 +98,23 @@ class Comment(KyosoAggregate):
     def report(self, reporter_id: UUID) -> None:
         """One report per person: a second report by the same person is refused."""
         if reporter_id == self.author_id:
-            raise NotAllowed("自分のコメントは通報できません。")
+            raise NotAllowed(N_("自分のコメントは通報できません。"))
         if reporter_id in self.reporters:
             raise AlreadyReported()
         self._report(reporter_id)
 
     def hide(self, moderator: Participant, reason: str) -> None:
         if moderator.erased or moderator.role not in STAFF_ROLES:
-            raise NotAllowed("コメントを非表示にできるのはモデレーター（職員）だけです。")
+            raise NotAllowed(N_("コメントを非表示にできるのはモデレーター（職員）だけです。"))
         if self.hidden:
-            raise CommentHidden("このコメントはすでに非表示です。")
+            raise CommentHidden(N_("このコメントはすでに非表示です。"))
         reason = reason.strip()
         if not reason:
-            raise InvalidCommand(field_errors={"reason": "非表示にする理由を入力してください。"})
+            raise InvalidCommand(field_errors={"reason": N_("非表示にする理由を入力してください。")})
         if len(reason) > MAX_REASON:
-            raise InvalidCommand(field_errors={"reason": f"理由は{MAX_REASON}文字以内で入力してください。"})
+            raise InvalidCommand(
+                field_errors={"reason": N_("理由は%(limit)s文字以内で入力してください。", limit=MAX_REASON)}
+            )
         if problem := forbidden_characters_problem(reason):
             raise InvalidCommand(field_errors={"reason": problem})
         self._hide(moderator.id, reason)

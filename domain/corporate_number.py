@@ -8,13 +8,15 @@ check = 9 − ((Σ P_n × Q_n) mod 9).
 import re
 import unicodedata
 
+from domain.messages import N_
+
 LENGTH = 13
 # Hyphens and dashes people type between groups of digits (ASCII, Japanese IMEs, Word's autocorrect).
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−ーｰ－]")
 
-MISSING = "法人番号を入力してください。"
-NOT_DIGITS = "法人番号は13桁の数字で入力してください。"
-BAD_CHECK_DIGIT = "法人番号の検査用数字が一致しません。番号を確認してください。"
+MISSING = N_("法人番号を入力してください。")
+NOT_DIGITS = N_("法人番号は13桁の数字で入力してください。")
+BAD_CHECK_DIGIT = N_("法人番号の検査用数字が一致しません。番号を確認してください。")
 
 
 def normalise(raw: str) -> str:

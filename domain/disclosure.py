@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregate import KyosoAggregate
 from domain.errors import InvalidCommand, NotAllowed
+from domain.messages import N_
 from domain.values import Role
 
 # Only these roles read another department's raw text; staff read their own department's text
@@ -44,9 +45,9 @@ class TextDisclosure(KyosoAggregate):
     ) -> "TextDisclosure":
         role = Role(role)
         if erased or role not in DISCLOSED_TO:
-            raise NotAllowed("自由記述の閲覧を記録できるのは監査担当と管理者だけです。")
+            raise NotAllowed(N_("自由記述の閲覧を記録できるのは監査担当と管理者だけです。"))
         if not question_id:
-            raise InvalidCommand("質問が必要です。")
+            raise InvalidCommand(N_("質問が必要です。"))
         return cls(
             reader_id=reader_id, role=role, survey_id=survey_id, question_id=question_id, purpose=Purpose(purpose)
         )

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.messages import N_
 from domain.questions import AnyQuestion, SingleChoice
 from domain.text import forbidden_characters_problem
 
@@ -104,9 +105,9 @@ INSTRUMENTS: dict[str, Instrument] = {UWES_9.key: UWES_9}
 def check_label(label: str) -> str | None:
     """A message in Japanese if a wave's label (e.g. 2025年度) is unusable, else None."""
     if not label.strip():
-        return "調査回の名前（例: 2025年度）を入力してください。"
+        return N_("調査回の名前（例: 2025年度）を入力してください。")
     if len(label) > MAX_LABEL:
-        return f"調査回の名前は{MAX_LABEL}文字以内にしてください。"
+        return N_("調査回の名前は%(limit)s文字以内にしてください。", limit=MAX_LABEL)
     return forbidden_characters_problem(label)
 
 
@@ -115,19 +116,31 @@ def item_map_problems(instrument_key: str, questions: Sequence[AnyQuestion], ite
     once, each on a required single choice whose options are the instrument's answer scale."""
     instrument = INSTRUMENTS.get(instrument_key)
     if instrument is None:
-        return ["尺度の種類が正しくありません。"]
+        return [N_("尺度の種類が正しくありません。")]
     by_id = {q.id: q for q in questions}
     problems = []
     if sorted(item_map.values()) != [item.number for item in instrument.items]:
-        problems.append(f"{instrument.name}の全{len(instrument.items)}項目を1問ずつ対応させてください。")
+        problems.append(
+            N_(
+                "%(instrument)sの全%(count)s項目を1問ずつ対応させてください。",
+                instrument=instrument.name,
+                count=len(instrument.items),
+            )
+        )
     for question_id in item_map:
         question = by_id.get(question_id)
         if question is None:
-            problems.append(f"設問 {question_id} がありません。")
+            problems.append(N_("設問 %(question)s がありません。", question=question_id))
         elif not isinstance(question, SingleChoice) or len(question.options) != len(instrument.anchors):
-            problems.append(f"設問 {question_id} は{len(instrument.anchors)}択の単一選択にしてください。")
+            problems.append(
+                N_(
+                    "設問 %(question)s は%(count)s択の単一選択にしてください。",
+                    question=question_id,
+                    count=len(instrument.anchors),
+                )
+            )
         elif not question.required:
-            problems.append(f"設問 {question_id} は必須にしてください。")
+            problems.append(N_("設問 %(question)s は必須にしてください。", question=question_id))
     return problems
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.engagement import INSTRUMENTS, UWES_9, check_label
 from domain.errors import InvalidCommand
+from domain.messages import N_
 from domain.survey import Survey
 from domain.values import Audience, Role
 
@@ -35,7 +36,7 @@ class EngagementCommands:
         staff = self._require_staff(staff_id)
         chosen = INSTRUMENTS.get(instrument)
         if chosen is None:
-            raise InvalidCommand("尺度の種類が正しくありません。")
+            raise InvalidCommand(N_("尺度の種類が正しくありません。"))
         if problem := check_label(label):
             # Before the title, which is made of the label, could report it under another name.
             raise InvalidCommand(field_errors={"label": problem})

@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.aggregate import KyosoAggregate
 from domain.errors import DomainError, InvalidCommand, NotAllowed
 from domain.idea_values import MAX_ANSWER, MAX_BODY, MAX_DEPARTMENT, MAX_REASON, MAX_TITLE, IdeaStatus
+from domain.messages import N_, Message
 from domain.participant import STAFF_ROLES
 from domain.text import forbidden_characters_problem
 from domain.values import Role, Ward, check_sdg_goals
@@ -22,22 +23,22 @@ from domain.values import Role, Ward, check_sdg_goals
 
 class IdeaLocked(DomainError):
     code = "idea_locked"
-    message = "職員の対応が始まったため、この提案は編集できません。"
+    message = N_("職員の対応が始まったため、この提案は編集できません。")
 
 
 class IdeaWithdrawn(DomainError):
     code = "idea_withdrawn"
-    message = "この提案は取り下げられています。"
+    message = N_("この提案は取り下げられています。")
 
 
 class IdeaDecided(DomainError):
     code = "idea_decided"
-    message = "結論が出た提案は取り下げられません。"
+    message = N_("結論が出た提案は取り下げられません。")
 
 
 class NoDraftAnswer(DomainError):
     code = "no_draft_answer"
-    message = "公開する回答の下書きがありません。"
+    message = N_("公開する回答の下書きがありません。")
 
 
 def title_context(idea_id: UUID) -> str:
@@ -57,11 +58,22 @@ def check_idea_fields(
 ) -> dict[str, str]:
     """Field errors in Japanese for an idea's content, checked on the plain text before sealing."""
     errors: dict[str, str] = {}
-    for name, value, limit, label in (("title", title, MAX_TITLE, "タイトル"), ("body", body, MAX_BODY, "本文")):
+    # Whole sentences per field, so that each can be translated as a sentence.
+    fields = (
+        (
+            "title",
+            title,
+            MAX_TITLE,
+            N_("タイトルを入力してください。"),
+            N_("タイトルは%(limit)s文字以内で入力してください。"),
+        ),
+        ("body", body, MAX_BODY, N_("本文を入力してください。"), N_("本文は%(limit)s文字以内で入力してください。")),
+    )
+    for name, value, limit, missing, too_long in fields:
         if not value.strip():
-            errors[name] = f"{label}を入力してください。"
+            errors[name] = missing
         elif len(value.strip()) > limit:
-            errors[name] = f"{label}は{limit}文字以内で入力してください。"
+            errors[name] = Message(too_long, {"limit": limit})
         elif problem := forbidden_characters_problem(value):
             errors[name] = problem
     if problem := _department_problem(department, departments):
@@ -73,11 +85,11 @@ def check_idea_fields(
 
 def _department_problem(department: str, departments: Collection[str] | None) -> str | None:
     if not department.strip():
-        return "担当部署・分野を選んでください。"
+        return N_("担当部署・分野を選んでください。")
     if len(department) > MAX_DEPARTMENT or forbidden_characters_problem(department):
-        return "担当部署・分野が正しくありません。"
+        return N_("担当部署・分野が正しくありません。")
     if departments is not None and department.strip() not in departments:
-        return "担当部署・分野を一覧から選んでください。"
+        return N_("担当部署・分野を一覧から選んでください。")
     return None
 
 
@@ -137,7 +149,7 @@ class Idea(KyosoAggregate):
     ) -> "Idea":
         """The texts come sealed; check_idea_fields has checked them in plain text first."""
         if author_role is not Role.CITIZEN:
-            raise NotAllowed("提案を投稿できるのは市民のアカウントだけです。")
+            raise NotAllowed(N_("提案を投稿できるのは市民のアカウントだけです。"))
         if problem := _department_problem(department, None):
             raise InvalidCommand(field_errors={"department": problem})
         if problem := check_sdg_goals(sdg_goals):
@@ -201,7 +213,7 @@ class Idea(KyosoAggregate):
         ward: Ward | None,
     ) -> None:
         if participant_id != self.author_id:
-            raise NotAllowed("提案を編集できるのは投稿した本人だけです。")
+            raise NotAllowed(N_("提案を編集できるのは投稿した本人だけです。"))
         self._require_open()
         if self.responded:
             raise IdeaLocked()
@@ -213,7 +225,7 @@ class Idea(KyosoAggregate):
 
     def withdraw(self, participant_id: UUID) -> None:
         if participant_id != self.author_id:
-            raise NotAllowed("提案を取り下げられるのは投稿した本人だけです。")
+            raise NotAllowed(N_("提案を取り下げられるのは投稿した本人だけです。"))
         self._require_open()
         if self.status.is_decision:
             raise IdeaDecided()
@@ -227,7 +239,7 @@ class Idea(KyosoAggregate):
         if problem := _department_problem(department, departments):
             raise InvalidCommand(field_errors={"department": problem})
         if department.strip() == self.department:
-            raise InvalidCommand(field_errors={"department": "現在と同じ担当部署です。"})
+            raise InvalidCommand(field_errors={"department": N_("現在と同じ担当部署です。")})
         self._reassign(department.strip(), self.department, staff_id)
 
     def draft_answer_text(self, staff_id: UUID, role: Role, staff_department: str | None, answer: str) -> None:
@@ -235,9 +247,11 @@ class Idea(KyosoAggregate):
         self._require_open()
         answer = answer.strip()
         if not answer:
-            raise InvalidCommand(field_errors={"answer": "回答を入力してください。"})
+            raise InvalidCommand(field_errors={"answer": N_("回答を入力してください。")})
         if len(answer) > MAX_ANSWER:
-            raise InvalidCommand(field_errors={"answer": f"回答は{MAX_ANSWER}文字以内で入力してください。"})
+            raise InvalidCommand(
+                field_errors={"answer": N_("回答は%(limit)s文字以内で入力してください。", limit=MAX_ANSWER)}
+            )
         if problem := forbidden_characters_problem(answer):
             raise InvalidCommand(field_errors={"answer": problem})
         self._draft_answer(answer, staff_id)
@@ -248,7 +262,7 @@ class Idea(KyosoAggregate):
         if not self.draft_answer:
             raise NoDraftAnswer()
         if self.draft_answer == self.published_answer:
-            raise NoDraftAnswer("この回答はすでに公開されています。")
+            raise NoDraftAnswer(N_("この回答はすでに公開されています。"))
         self._publish_answer(self.draft_answer, staff_id)
 
     def change_status(
@@ -259,13 +273,15 @@ class Idea(KyosoAggregate):
         status = IdeaStatus(status)
         reason = reason.strip()
         if status is self.status:
-            raise InvalidCommand(field_errors={"status": "現在と同じ状態です。"})
+            raise InvalidCommand(field_errors={"status": N_("現在と同じ状態です。")})
         if status is IdeaStatus.RECEIVED:
-            raise InvalidCommand(field_errors={"status": "「受付」には戻せません。"})
+            raise InvalidCommand(field_errors={"status": N_("「受付」には戻せません。")})
         if status is IdeaStatus.DECLINED and not reason:
-            raise InvalidCommand(field_errors={"reason": "「実施しない」ときは理由を入力してください。"})
+            raise InvalidCommand(field_errors={"reason": N_("「実施しない」ときは理由を入力してください。")})
         if len(reason) > MAX_REASON:
-            raise InvalidCommand(field_errors={"reason": f"理由は{MAX_REASON}文字以内で入力してください。"})
+            raise InvalidCommand(
+                field_errors={"reason": N_("理由は%(limit)s文字以内で入力してください。", limit=MAX_REASON)}
+            )
         if problem := forbidden_characters_problem(reason):
             raise InvalidCommand(field_errors={"reason": problem})
         self._change_status(status, reason, staff_id)
@@ -276,7 +292,7 @@ class Idea(KyosoAggregate):
 
     def _require_responsible(self, role: Role, department: str | None) -> None:
         if not self.is_responsible(role, department, self.department):
-            raise NotAllowed("この提案に対応できるのは担当部署の職員だけです。")
+            raise NotAllowed(N_("この提案に対応できるのは担当部署の職員だけです。"))
 
     @event(Edited)
     def _edit(self, title: bytes, body: bytes, department: str, sdg_goals: list[int], ward: Ward | None) -> None:

@@ -15,6 +15,7 @@ from domain.comment import Comment, check_comment_text, comment_context
 from domain.errors import InvalidCommand, NotAllowed, NotFound
 from domain.idea import Idea, body_context, check_idea_fields, title_context
 from domain.idea_values import IdeaStatus
+from domain.messages import N_
 from domain.participant import Participant
 from domain.personal_data import seal, unseal
 from domain.support import Support, support_id
@@ -131,14 +132,14 @@ class IdeaCommands:
         try:
             chosen = IdeaStatus(status)
         except ValueError:
-            raise InvalidCommand(field_errors={"status": "状態を一覧から選んでください。"}) from None
+            raise InvalidCommand(field_errors={"status": N_("状態を一覧から選んでください。")}) from None
         staff = self.get_participant(staff_id)
         idea = self.get_idea(idea_id)
         idea.change_status(staff_id, _present_role(staff), staff.department, chosen, reason)
         self.save(idea)
 
     def get_idea(self, idea_id: UUID) -> Idea:
-        return self._get(idea_id, Idea, "提案が見つかりません。")
+        return self._get(idea_id, Idea, N_("提案が見つかりません。"))
 
     def read_idea_texts(self, idea: Idea) -> tuple[str | None, str | None]:
         """The idea's title and body opened with the author's key; None where the key is gone."""
@@ -171,8 +172,8 @@ class IdeaCommands:
                 # The person is read as a submission reads them (at most RECENT_SECONDS old
                 # across processes, at once after a save in this one); the idea fresh, since
                 # its withdrawal ends supports.
-                idea = self._get(idea_id, Idea, "提案が見つかりません。", copy=False)
-                participant = self._recent(participant_id, Participant, "利用者が見つかりません。")
+                idea = self._get(idea_id, Idea, N_("提案が見つかりません。"), copy=False)
+                participant = self._recent(participant_id, Participant, N_("利用者が見つかりません。"))
                 if support is None:
                     if not give:
                         return False
@@ -214,7 +215,7 @@ class IdeaCommands:
             try:
                 parent = self.get_comment(parent_id)
             except NotFound:
-                raise InvalidCommand(field_errors={"parent_id": "返信先のコメントが見つかりません。"}) from None
+                raise InvalidCommand(field_errors={"parent_id": N_("返信先のコメントが見つかりません。")}) from None
         if author.erased:
             raise NotAllowed()
         comment_id = uuid4()
@@ -244,7 +245,7 @@ class IdeaCommands:
         self.save(comment)
 
     def get_comment(self, comment_id: UUID) -> Comment:
-        return self._get(comment_id, Comment, "コメントが見つかりません。")
+        return self._get(comment_id, Comment, N_("コメントが見つかりません。"))
 
 
 def _present_role(participant: Participant) -> Any:
@@ -259,5 +260,5 @@ def _ward(ward: Ward | str | None, errors: dict[str, str]) -> Ward | None:
     try:
         return Ward(ward)
     except ValueError:
-        errors["ward"] = "地区を一覧から選んでください。"
+        errors["ward"] = N_("地区を一覧から選んでください。")
         return None

@@ -30,6 +30,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregate import KyosoAggregate
 from domain.errors import InvalidCommand
+from domain.messages import N_
 from domain.text import has_forbidden_characters
 
 PLAN_NAME = "あまがさき共創DXプラン（2023–2025）"
@@ -124,11 +125,15 @@ class Kpi:
     def check_value(self, value: float) -> str | None:
         """A message in Japanese if the value cannot be a measurement of this KPI, else None."""
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            return "値を数値で入力してください。"
+            return N_("値を数値で入力してください。")
         if self.integer and value != int(value):
-            return "整数で入力してください。"
+            return N_("整数で入力してください。")
         if not self.minimum <= value <= self.maximum:
-            return f"{_number(self.minimum, '')}〜{_number(self.maximum, self.unit)}の範囲で入力してください。"
+            return N_(
+                "%(minimum)s〜%(maximum)sの範囲で入力してください。",
+                minimum=_number(self.minimum, ""),
+                maximum=_number(self.maximum, self.unit),
+            )
         return None
 
 
@@ -404,24 +409,29 @@ def check_measurement(kpi: str, value: float, measured_on: date | None, source: 
     errors: dict[str, str] = {}
     found = KPIS.get(kpi)
     if found is None:
-        errors["kpi"] = "指標を一覧から選んでください。"
+        errors["kpi"] = N_("指標を一覧から選んでください。")
     elif not found.recorded:
-        errors["kpi"] = "この指標はKyosoのイベントから自動で集計されるため、測定値は記録できません。"
+        errors["kpi"] = N_("この指標はKyosoのイベントから自動で集計されるため、測定値は記録できません。")
     elif problem := found.check_value(value):
         errors["value"] = problem
     if measured_on is None:
-        errors["measured_on"] = "測定日を入力してください。"
+        errors["measured_on"] = N_("測定日を入力してください。")
     elif measured_on > today:
-        errors["measured_on"] = "測定日に未来の日付は指定できません。"
+        errors["measured_on"] = N_("測定日に未来の日付は指定できません。")
     elif measured_on < EARLIEST_MEASUREMENT:
-        errors["measured_on"] = f"測定日は{EARLIEST_MEASUREMENT:%Y年%m月%d日}以降の日付を入力してください。"
+        errors["measured_on"] = N_(
+            "測定日は%(year)s年%(month)s月%(day)s日以降の日付を入力してください。",
+            year=EARLIEST_MEASUREMENT.strftime("%Y"),
+            month=EARLIEST_MEASUREMENT.strftime("%m"),
+            day=EARLIEST_MEASUREMENT.strftime("%d"),
+        )
     text = source.strip()
     if not text:
-        errors["source"] = "出典（どの資料・システムの数値か）を入力してください。"
+        errors["source"] = N_("出典（どの資料・システムの数値か）を入力してください。")
     elif len(text) > MAX_SOURCE:
-        errors["source"] = f"出典は{MAX_SOURCE}文字以内で入力してください。"
+        errors["source"] = N_("出典は%(limit)s文字以内で入力してください。", limit=MAX_SOURCE)
     elif has_forbidden_characters(text):
-        errors["source"] = "使用できない制御文字が含まれています。"
+        errors["source"] = N_("使用できない制御文字が含まれています。")
     return errors
 
 
@@ -458,7 +468,7 @@ class KpiMeasurements(KyosoAggregate):
     def open(cls, kpi: str) -> "KpiMeasurements":
         found = KPIS.get(kpi)
         if found is None or not found.recorded:
-            message = "指標を一覧から選んでください。" if found is None else "この指標は記録できません。"
+            message = N_("指標を一覧から選んでください。") if found is None else N_("この指標は記録できません。")
             raise InvalidCommand(field_errors={"kpi": message})
         return cls(kpi=kpi)
 
@@ -482,9 +492,9 @@ class KpiMeasurements(KyosoAggregate):
         errors = check_measurement(self.kpi, value, measured_on, source, today)
         if corrects is not None:
             if corrects not in self.measurements:
-                errors["corrects"] = "訂正する測定値がこの指標の記録に見つかりません。"
+                errors["corrects"] = N_("訂正する測定値がこの指標の記録に見つかりません。")
             elif corrects in self.corrected_by:
-                errors["corrects"] = "この測定値はすでに訂正されています。訂正後の測定値を訂正してください。"
+                errors["corrects"] = N_("この測定値はすでに訂正されています。訂正後の測定値を訂正してください。")
         if errors:
             raise InvalidCommand(field_errors=errors)
         assert measured_on is not None

@@ -10,6 +10,7 @@ from eventsourcing.persistence import RecordConflictError
 from domain import clock
 from domain.errors import DomainError, InvalidCommand
 from domain.kpi import KpiMeasurements, kpi_named, measurements_id
+from domain.messages import N_
 
 # Two staff recording the same KPI at once conflict on its aggregate's version; the loser's
 # measurement is checked again against the winner's (a second correction of one measurement is
@@ -19,7 +20,7 @@ RECORD_RETRIES = 10
 
 class MeasurementConflict(DomainError):
     code = "measurement_conflict"
-    message = "同時に別の記録が行われました。もう一度お試しください。"
+    message = N_("同時に別の記録が行われました。もう一度お試しください。")
 
 
 class KpiCommands:
@@ -42,7 +43,7 @@ class KpiCommands:
         with `corrects`, it corrects an earlier measurement of the same KPI, which stays on record."""
         self._require_staff(staff_id)
         if kpi_named(kpi) is None:
-            raise InvalidCommand(field_errors={"kpi": "指標を一覧から選んでください。"})
+            raise InvalidCommand(field_errors={"kpi": N_("指標を一覧から選んでください。")})
         for _ in range(RECORD_RETRIES):
             try:
                 measurements = self.repository.get(measurements_id(kpi))

@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregate import KyosoAggregate
 from domain.errors import DomainError, InvalidCommand, NotAllowed
+from domain.messages import N_, Message
 from domain.participant import STAFF_ROLES, Participant
 from domain.text import forbidden_characters_problem
 from domain.values import SDG_GOALS, AgeBand, Role, Ward
@@ -58,12 +59,12 @@ class OpenedHow(StrEnum):
 
 class NoticeAlreadySent(DomainError):
     code = "notice_already_sent"
-    message = "このお知らせはすでに送信されています。お知らせの送信は1回だけです。"
+    message = N_("このお知らせはすでに送信されています。お知らせの送信は1回だけです。")
 
 
 class NoticeNotSent(DomainError):
     code = "notice_not_sent"
-    message = "このお知らせはまだ送信されていません。"
+    message = N_("このお知らせはまだ送信されていません。")
 
 
 class Segment(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,25 +86,25 @@ class Segment(msgspec.Struct, frozen=True, kw_only=True):
         for name, values, kind in (("wards", self.wards, Ward), ("age_bands", self.age_bands, AgeBand),
                                    ("roles", self.roles, Role)):  # fmt: skip
             if not _all_of(values, kind):
-                errors[name] = "一覧から選んでください。"
+                errors[name] = N_("一覧から選んでください。")
         if self.has_children is not None and not isinstance(self.has_children, bool):
-            errors["has_children"] = "選択肢から選んでください。"
+            errors["has_children"] = N_("選択肢から選んでください。")
         if errors:
             return errors
         if len(set(self.wards)) != len(self.wards):
-            errors["wards"] = "同じ地区が重複しています。"
+            errors["wards"] = N_("同じ地区が重複しています。")
         if len(set(self.age_bands)) != len(self.age_bands):
-            errors["age_bands"] = "同じ年代が重複しています。"
+            errors["age_bands"] = N_("同じ年代が重複しています。")
         if len(set(self.roles)) != len(self.roles):
-            errors["roles"] = "同じ区分が重複しています。"
+            errors["roles"] = N_("同じ区分が重複しています。")
         goals = self.follows_goals
         if any(isinstance(g, bool) or not isinstance(g, int) or g not in SDG_GOALS for g in goals):
-            errors["follows_goals"] = "SDGsの目標は1〜17の番号で選んでください。"
+            errors["follows_goals"] = N_("SDGsの目標は1〜17の番号で選んでください。")
         elif len(set(goals)) != len(goals):
-            errors["follows_goals"] = "同じ目標が重複しています。"
+            errors["follows_goals"] = N_("同じ目標が重複しています。")
         departments = self.follows_departments
         if len(departments) > MAX_DEPARTMENTS or len(set(departments)) != len(departments):
-            errors["follows_departments"] = "部署の選び方が正しくありません。"
+            errors["follows_departments"] = N_("部署の選び方が正しくありません。")
         elif any(
             not isinstance(d, str)
             or not d.strip()
@@ -113,7 +114,7 @@ class Segment(msgspec.Struct, frozen=True, kw_only=True):
             or forbidden_characters_problem(d)
             for d in departments
         ):
-            errors["follows_departments"] = "部署を一覧から選んでください。"
+            errors["follows_departments"] = N_("部署を一覧から選んでください。")
         return errors
 
     @property
@@ -150,15 +151,20 @@ def _all_of(values: tuple[object, ...], kind: type[StrEnum]) -> bool:
 def check_notice_fields(title: str, body: str, department: str) -> dict[str, str]:
     """Field errors in Japanese for a notice's content."""
     errors: dict[str, str] = {}
-    for name, value, limit, label in (("title", title, MAX_TITLE, "件名"), ("body", body, MAX_BODY, "本文")):
+    # Whole sentences per field, so that each can be translated as a sentence.
+    fields = (
+        ("title", title, MAX_TITLE, N_("件名を入力してください。"), N_("件名は%(limit)s文字以内で入力してください。")),
+        ("body", body, MAX_BODY, N_("本文を入力してください。"), N_("本文は%(limit)s文字以内で入力してください。")),
+    )
+    for name, value, limit, missing, too_long in fields:
         if not value.strip():
-            errors[name] = f"{label}を入力してください。"
+            errors[name] = missing
         elif len(value.strip()) > limit:
-            errors[name] = f"{label}は{limit}文字以内で入力してください。"
+            errors[name] = Message(too_long, {"limit": limit})
         elif problem := forbidden_characters_problem(value):
             errors[name] = problem
     if not department.strip() or len(department) > MAX_DEPARTMENT or forbidden_characters_problem(department):
-        errors["department"] = "部署が正しくありません。"
+        errors["department"] = N_("部署が正しくありません。")
     return errors
 
 
@@ -199,11 +205,11 @@ class Notice(KyosoAggregate):
     ) -> "Notice":
         errors = check_notice_fields(title, body, department)
         if (link_kind is None) != (link_id is None):
-            errors["link"] = "リンク先の種類と対象を両方選んでください。"
+            errors["link"] = N_("リンク先の種類と対象を両方選んでください。")
         if errors:
             raise InvalidCommand(field_errors=errors)
         if not may_send_for(staff, department.strip()):
-            raise NotAllowed("お知らせを書けるのはその部署の職員だけです。")
+            raise NotAllowed(N_("お知らせを書けるのはその部署の職員だけです。"))
         return cls(
             title=title.strip(),
             body=body.strip(),
@@ -230,7 +236,7 @@ class Notice(KyosoAggregate):
     def check_sendable(self, staff: Participant) -> None:
         """What sending needs before the segment is resolved: the right person, not sent yet."""
         if not may_send_for(staff, self.department):
-            raise NotAllowed("お知らせを送信できるのはその部署の職員だけです。")
+            raise NotAllowed(N_("お知らせを送信できるのはその部署の職員だけです。"))
         if self.sent:
             raise NoticeAlreadySent()
 
@@ -239,9 +245,9 @@ class Notice(KyosoAggregate):
         if errors := segment.problems():
             raise InvalidCommand(field_errors=errors)
         if isinstance(recipient_count, bool) or not isinstance(recipient_count, int) or recipient_count < 1:
-            raise InvalidCommand("この条件に当てはまる人がいないため、送信できません。")
+            raise InvalidCommand(N_("この条件に当てはまる人がいないため、送信できません。"))
         if not job_id or len(job_id) > 64 or forbidden_characters_problem(job_id):
-            raise InvalidCommand("送信ジョブが正しくありません。")
+            raise InvalidCommand(N_("送信ジョブが正しくありません。"))
         self._send(segment.normalised(), recipient_count, staff.id, job_id)
 
     @event(Sent)

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import RecordConflictError
 
 from domain.errors import InvalidCommand, NotFound
+from domain.messages import N_
 from domain.notice import (
     LinkKind,
     Notice,
@@ -80,7 +81,9 @@ class NoticeCommands:
             try:
                 self.get_survey(segment.not_answered_survey_id)
             except NotFound:
-                raise InvalidCommand(field_errors={"not_answered_survey_id": "アンケートが見つかりません。"}) from None
+                raise InvalidCommand(
+                    field_errors={"not_answered_survey_id": N_("アンケートが見つかりません。")}
+                ) from None
         notice.send(staff, segment, recipient_count, job_id)
         try:
             self.save(notice)
@@ -92,11 +95,11 @@ class NoticeCommands:
         try:
             chosen = OpenedHow(how)
         except ValueError:
-            raise InvalidCommand(field_errors={"how": "開き方が正しくありません。"}) from None
+            raise InvalidCommand(field_errors={"how": N_("開き方が正しくありません。")}) from None
         if notice_opening_id(notice_id, participant_id) in self.repository:
             return False
-        notice = self._get(notice_id, Notice, "お知らせが見つかりません。", copy=False)
-        participant = self._get(participant_id, Participant, "利用者が見つかりません。", copy=False)
+        notice = self._get(notice_id, Notice, N_("お知らせが見つかりません。"), copy=False)
+        participant = self._get(participant_id, Participant, N_("利用者が見つかりません。"), copy=False)
         opening = NoticeOpening.open(notice, participant, chosen)
         try:
             self.save(opening)
@@ -108,7 +111,7 @@ class NoticeCommands:
         return notice_opening_id(notice_id, participant_id) in self.repository
 
     def get_notice(self, notice_id: UUID) -> Notice:
-        return self._get(notice_id, Notice, "お知らせが見つかりません。")
+        return self._get(notice_id, Notice, N_("お知らせが見つかりません。"))
 
     @staticmethod
     def _link_kind(link_kind: LinkKind | str | None) -> LinkKind | None:
@@ -117,7 +120,7 @@ class NoticeCommands:
         try:
             return LinkKind(link_kind)
         except ValueError:
-            raise InvalidCommand(field_errors={"link": "リンク先の種類を一覧から選んでください。"}) from None
+            raise InvalidCommand(field_errors={"link": N_("リンク先の種類を一覧から選んでください。")}) from None
 
     def _check_link(self, kind: LinkKind, link_id: UUID) -> None:
         getters = {
@@ -129,4 +132,4 @@ class NoticeCommands:
         try:
             getters[kind](link_id)
         except NotFound:
-            raise InvalidCommand(field_errors={"link": "リンク先が見つかりません。"}) from None
+            raise InvalidCommand(field_errors={"link": N_("リンク先が見つかりません。")}) from None

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.aggregate import KyosoAggregate
 from domain.corporate_number import corporate_number_problem, normalise
 from domain.errors import DomainError, InvalidCommand
+from domain.messages import N_
 from domain.text import forbidden_characters_problem
 
 ORGANISATION_NAMESPACE = UUID("0d5c4f52-54b4-4c38-9e5e-1f6c0a7b2e31")
@@ -35,12 +36,12 @@ class OrganisationKind(StrEnum):
 
 class OrganisationExists(DomainError):
     code = "organisation_exists"
-    message = "この法人番号の組織はすでに登録されています。登録済みのメンバーに追加を依頼してください。"
+    message = N_("この法人番号の組織はすでに登録されています。登録済みのメンバーに追加を依頼してください。")
 
 
 class AlreadyMember(DomainError):
     code = "already_member"
-    message = "このアカウントはすでに組織に所属しています。"
+    message = N_("このアカウントはすでに組織に所属しています。")
 
 
 def organisation_id_for(corporate_number: str) -> UUID:
@@ -63,18 +64,18 @@ def name_context(organisation_id: UUID) -> str:
 def check_registration(name: str, kind: str, corporate_number: str | None) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not name.strip():
-        errors["name"] = "組織名（屋号）を入力してください。"
+        errors["name"] = N_("組織名（屋号）を入力してください。")
     elif len(name.strip()) > MAX_NAME:
-        errors["name"] = f"組織名は{MAX_NAME}文字以内にしてください。"
+        errors["name"] = N_("組織名は%(limit)s文字以内にしてください。", limit=MAX_NAME)
     elif problem := forbidden_characters_problem(name):
         errors["name"] = problem
     if kind not in OrganisationKind.__members__.values():
-        errors["kind"] = "法人か個人事業主かを選んでください。"
+        errors["kind"] = N_("法人か個人事業主かを選んでください。")
     elif kind == OrganisationKind.CORPORATION:
         if problem := corporate_number_problem(corporate_number or ""):
             errors["corporate_number"] = problem
     elif corporate_number and normalise(corporate_number):
-        errors["corporate_number"] = "個人事業主の場合、法人番号は入力しないでください。"
+        errors["corporate_number"] = N_("個人事業主の場合、法人番号は入力しないでください。")
     return errors
 
 
@@ -115,7 +116,7 @@ class Organisation(KyosoAggregate):
         number = normalise(corporate_number) if corporate_number else None
         errors = check_registration(name if sealed_name is None else "x", kind, number)
         if kind is OrganisationKind.SOLE_PROPRIETOR and sealed_name is None:
-            errors["name"] = "個人事業主の屋号は本人の鍵で保護して登録します。"
+            errors["name"] = N_("個人事業主の屋号は本人の鍵で保護して登録します。")
         if errors:
             raise InvalidCommand(field_errors=errors)
         organisation = cls(
@@ -150,14 +151,14 @@ class Organisation(KyosoAggregate):
 
     def add_member(self, participant_id: UUID, *, added_by: UUID) -> None:
         if participant_id in self.members:
-            raise AlreadyMember("このアカウントはすでにこの組織のメンバーです。")
+            raise AlreadyMember(N_("このアカウントはすでにこの組織のメンバーです。"))
         if self.members and added_by not in self.members:
-            raise InvalidCommand("メンバーを追加できるのは組織のメンバーだけです。")
+            raise InvalidCommand(N_("メンバーを追加できるのは組織のメンバーだけです。"))
         self._add_member(participant_id, added_by)
 
     def verify(self, verified_by: UUID) -> None:
         if self.verified:
-            raise InvalidCommand("この組織はすでに確認済みです。")
+            raise InvalidCommand(N_("この組織はすでに確認済みです。"))
         self._verify(verified_by)
 
     @event(MemberAdded)

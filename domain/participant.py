@@ -6,8 +6,9 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregate import KyosoAggregate
 from domain.errors import InvalidCommand, NotAllowed
+from domain.messages import N_
 from domain.text import has_forbidden_characters
-from domain.values import Attributes, Role, check_sdg_goals
+from domain.values import DEFAULT_LANGUAGE, LANGUAGES, Attributes, Role, check_sdg_goals
 
 STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 # How a person gave or withdrew their consent to e-mail: on their settings page, or by the
@@ -55,6 +56,11 @@ class Participant(KyosoAggregate):
     class EmailConsentWithdrawn(Aggregate.Event):
         how: str
 
+    class LanguageChosen(Aggregate.Event):
+        """The language the person chose for pages and messages, kept for every device they use."""
+
+        language: str
+
     @classmethod
     def register(cls, role: Role, department: str | None, attributes: Attributes) -> "Participant":
         role = Role(role)
@@ -70,6 +76,7 @@ class Participant(KyosoAggregate):
         self.follows_goals: list[int] = []
         self.follows_departments: list[str] = []
         self.email_opt_in = False
+        self.language = DEFAULT_LANGUAGE
 
     @property
     def participant_id(self) -> UUID:
@@ -87,7 +94,7 @@ class Participant(KyosoAggregate):
     def give_consent(self, terms_version: str, privacy_version: str) -> None:
         self._require_present()
         if not terms_version or not privacy_version:
-            raise InvalidCommand("同意した規約の版が必要です。")
+            raise InvalidCommand(N_("同意した規約の版が必要です。"))
         self._give_consent(terms_version, privacy_version)
 
     def change_role(self, role: Role, department: str | None, changed_by: UUID | None) -> None:
@@ -111,11 +118,11 @@ class Participant(KyosoAggregate):
         goals = [] if goal_problem else sorted(goals)
         departments = list(dict.fromkeys(d.strip() if isinstance(d, str) else "" for d in departments))
         if len(departments) > MAX_FOLLOWED_DEPARTMENTS:
-            errors["departments"] = f"フォローできる部署は{MAX_FOLLOWED_DEPARTMENTS}までです。"
+            errors["departments"] = N_("フォローできる部署は%(limit)sまでです。", limit=MAX_FOLLOWED_DEPARTMENTS)
         elif any(
             not d or len(d) > MAX_DEPARTMENT_NAME or "\n" in d or has_forbidden_characters(d) for d in departments
         ) or (known is not None and any(d not in known for d in departments)):
-            errors["departments"] = "部署を一覧から選んでください。"
+            errors["departments"] = N_("部署を一覧から選んでください。")
         if errors:
             raise InvalidCommand(field_errors=errors)
         if (goals, departments) != (self.follows_goals, self.follows_departments):
@@ -124,9 +131,9 @@ class Participant(KyosoAggregate):
     def give_email_consent(self, wording_version: str, how: str = "settings") -> None:
         self._require_present()
         if how != "settings":
-            raise InvalidCommand("メール配信への同意は設定画面で行ってください。")
+            raise InvalidCommand(N_("メール配信への同意は設定画面で行ってください。"))
         if not wording_version:
-            raise InvalidCommand("同意した文言の版が必要です。")
+            raise InvalidCommand(N_("同意した文言の版が必要です。"))
         if not self.email_opt_in:
             self._give_email_consent(how, wording_version)
 
@@ -134,13 +141,21 @@ class Participant(KyosoAggregate):
         """Withdrawing what was never given (or is gone with an erased account) changes nothing,
         so a second click on the same unsubscribe link is harmless."""
         if how not in EMAIL_CONSENT_HOWS:
-            raise InvalidCommand("配信停止の方法が不正です。")
+            raise InvalidCommand(N_("配信停止の方法が不正です。"))
         if self.email_opt_in and not self.erased:
             self._withdraw_email_consent(how)
 
+    def choose_language(self, language: str) -> None:
+        self._require_present()
+        if language not in LANGUAGES:
+            raise InvalidCommand(field_errors={"language": N_("言語を一覧から選んでください。")})
+        # Snapshots taken before languages existed have no attribute: they chose the default.
+        if language != getattr(self, "language", DEFAULT_LANGUAGE):
+            self._choose_language(language)
+
     def _require_present(self) -> None:
         if self.erased:
-            raise NotAllowed("この利用者は削除されています。")
+            raise NotAllowed(N_("この利用者は削除されています。"))
 
     @event(AttributesChanged)
     def _change_attributes(self, attributes: Attributes) -> None:
@@ -174,11 +189,15 @@ class Participant(KyosoAggregate):
     def _withdraw_email_consent(self, how: str) -> None:
         self.email_opt_in = False
 
+    @event(LanguageChosen)
+    def _choose_language(self, language: str) -> None:
+        self.language = language
+
 
 def _department_for(role: Role, department: str | None) -> str | None:
     """Staff and admins belong to a department; nobody else does."""
     if role not in STAFF_ROLES:
         return None
     if not department or not department.strip():
-        raise InvalidCommand("職員には部署が必要です。")
+        raise InvalidCommand(N_("職員には部署が必要です。"))
     return department.strip()

@@ -23,6 +23,7 @@ from domain.awarding import Cause
 from domain.combining import Combiner
 from domain.errors import DomainError, InvalidCommand, NotAllowed, NotFound
 from domain.idea import Idea
+from domain.messages import N_
 from domain.organisation import Membership, Organisation, membership_id
 from domain.participant import Participant
 from domain.personal_data import seal, unseal
@@ -117,9 +118,9 @@ class PointsCommands:
         staff = self._require_staff(staff_id)
         department = department or staff.department or ""
         if staff.role is not Role.ADMIN and department != staff.department:
-            raise NotAllowed("他の部署のメニューは作成できません。")
+            raise NotAllowed(N_("他の部署のメニューは作成できません。"))
         if funder_id is not None:
-            self._get(funder_id, Organisation, "協賛する組織が見つかりません。")
+            self._get(funder_id, Organisation, N_("協賛する組織が見つかりません。"))
         menu = SdgMenu.define(
             name=name,
             sdg_goals=sdg_goals,
@@ -139,13 +140,13 @@ class PointsCommands:
         self.save(menu)
 
     def get_menu(self, menu_id: UUID) -> SdgMenu:
-        return self._get(menu_id, SdgMenu, "メニューが見つかりません。")
+        return self._get(menu_id, SdgMenu, N_("メニューが見つかりません。"))
 
     def _menu_for_staff(self, staff_id: UUID, menu_id: UUID) -> SdgMenu:
         staff = self._require_staff(staff_id)
         menu = self.get_menu(menu_id)
         if staff.role is not Role.ADMIN and staff.department != menu.department:
-            raise NotAllowed("他の部署のメニューは変更できません。")
+            raise NotAllowed(N_("他の部署のメニューは変更できません。"))
         return menu
 
     # Venue codes
@@ -157,9 +158,9 @@ class PointsCommands:
         menu = self.get_menu(menu_id)
         actor = self.get_participant(actor_id)
         if not self._may_issue(actor, menu):
-            raise NotAllowed("このメニューのコードを発行する権限がありません。")
+            raise NotAllowed(N_("このメニューのコードを発行する権限がありません。"))
         if menu.trigger is not Trigger.VENUE_CODE:
-            raise InvalidCommand("このメニューは会場コードで付与するメニューではありません。")
+            raise InvalidCommand(N_("このメニューは会場コードで付与するメニューではありません。"))
         for _ in range(5):  # A 32-bit number may collide with an earlier code's: draw another.
             code = VenueCode.issue(
                 menu_id=menu_id, label=label, valid_from=valid_from, valid_until=valid_until, issued_by=actor_id
@@ -187,7 +188,7 @@ class PointsCommands:
         return False
 
     def get_code(self, code_id: UUID) -> VenueCode:
-        return self._get(code_id, VenueCode, "コードが見つかりません。")
+        return self._get(code_id, VenueCode, N_("コードが見つかりません。"))
 
     def code_text(self, code_id: UUID) -> str:
         return self.get_code(code_id).text(self._code_key())
@@ -216,7 +217,7 @@ class PointsCommands:
             raise InvalidCode() from None
         now = clock.now()
         if not code.valid_at(now):
-            raise NotValid("このコードの有効期間外、または取り消されたコードです。")
+            raise NotValid(N_("このコードの有効期間外、または取り消されたコードです。"))
         grant = Grant(
             menu_id=code.menu_id,
             participant_id=participant_id,
@@ -239,11 +240,11 @@ class PointsCommands:
         so uploading the same list again awards nothing more."""
         menu = self._menu_for_staff(staff_id, menu_id)
         if menu.trigger is not Trigger.BULK:
-            raise InvalidCommand("このメニューは名簿で一括付与するメニューではありません。")
+            raise InvalidCommand(N_("このメニューは名簿で一括付与するメニューではありません。"))
         reference = reference.strip()
         if not reference or len(reference) > 80:
             raise InvalidCommand(
-                field_errors={"reference": "付与の名目（例: 2026年11月 特定健診）を80文字以内で入力してください。"}
+                field_errors={"reference": N_("付与の名目（例: 2026年11月 特定健診）を80文字以内で入力してください。")}
             )
         now = clock.now()
         grants = [
@@ -264,7 +265,9 @@ class PointsCommands:
     ) -> list[UUID | str]:
         """Awards what the causes earn under the menus that apply, saving `tracking` in the same transaction."""
         grants: list[Grant] = []
-        menus_read = _ReadOnce(lambda menu_id: self._get(menu_id, SdgMenu, "メニューが見つかりません。", copy=False))
+        menus_read = _ReadOnce(
+            lambda menu_id: self._get(menu_id, SdgMenu, N_("メニューが見つかりません。"), copy=False)
+        )
         for cause in causes:
             menu_ids = menus.get(cause.trigger, [])
             if not menu_ids:
@@ -314,7 +317,7 @@ class PointsCommands:
                     time.sleep(random.random() * 0.002 * min(attempt, 20))
                 continue
             return outcomes
-        raise DomainError("混み合っています。しばらくしてからもう一度お試しください。")
+        raise DomainError(N_("混み合っています。しばらくしてからもう一度お試しください。"))
 
     def _decide(self, grants: Sequence[Grant], *, retrying: bool) -> tuple[list[UUID | DomainError], list[Any]]:
         budgets: dict[UUID, MenuBudget] = {}
@@ -324,8 +327,8 @@ class PointsCommands:
         decided: set[UUID] = set()
         # Menus and earners are only read: loaded once per round, without copies.
         reads = _Reads(
-            _ReadOnce(lambda menu_id: self._get(menu_id, SdgMenu, "メニューが見つかりません。", copy=False)),
-            _ReadOnce(lambda pid: self._get(pid, Participant, "利用者が見つかりません。", copy=False)),
+            _ReadOnce(lambda menu_id: self._get(menu_id, SdgMenu, N_("メニューが見つかりません。"), copy=False)),
+            _ReadOnce(lambda pid: self._get(pid, Participant, N_("利用者が見つかりません。"), copy=False)),
         )
         for grant in grants:
             the_award_id = award_id(grant.menu_id, grant.source)
@@ -360,7 +363,7 @@ class PointsCommands:
             raise AlreadyAwarded()
         earner = reads.participants(grant.participant_id)
         if earner.erased or earner.role not in EARNER_ROLES:
-            raise NotAllowed("このアカウントではポイントを獲得できません。")
+            raise NotAllowed(N_("このアカウントではポイントを獲得できません。"))
         menu = reads.menus(grant.menu_id)
         in_force = menu.rule_at(grant.caused_at)
         earned_on = clock.city_date(grant.caused_at)
@@ -416,7 +419,7 @@ class PointsCommands:
         returns how many. Points already spent stay spent: the balance never goes below zero."""
         self._require_staff(staff_id)
         for _ in range(AWARD_RETRIES):
-            award = self._get(the_award_id, Award, "付与記録が見つかりません。")
+            award = self._get(the_award_id, Award, N_("付与記録が見つかりません。"))
             account = self._account(award.participant_id)
             removed = account.take_back(award.id)
             award.revoke(reason, staff_id, removed)
@@ -425,7 +428,7 @@ class PointsCommands:
             except RecordConflictError:
                 continue
             return removed
-        raise DomainError("混み合っています。しばらくしてからもう一度お試しください。")
+        raise DomainError(N_("混み合っています。しばらくしてからもう一度お試しください。"))
 
     # Rewards and spending
 
@@ -437,7 +440,7 @@ class PointsCommands:
 
     def withdraw_reward(self, staff_id: UUID, reward_id: UUID) -> None:
         self._require_staff(staff_id)
-        reward = self._get(reward_id, Reward, "特典が見つかりません。")
+        reward = self._get(reward_id, Reward, N_("特典が見つかりません。"))
         reward.withdraw(staff_id)
         self.save(reward)
 
@@ -446,7 +449,7 @@ class PointsCommands:
         self._require_earner(participant_id)
         spending_id = uuid4()
         for _ in range(AWARD_RETRIES):
-            reward = self._get(reward_id, Reward, "特典が見つかりません。")
+            reward = self._get(reward_id, Reward, N_("特典が見つかりません。"))
             account = self._account(participant_id)
             reward.take(spending_id)
             account.spend(spending_id, "reward", reward.id, reward.points, clock.city_today())
@@ -455,7 +458,7 @@ class PointsCommands:
             except RecordConflictError:
                 continue
             return spending_id
-        raise DomainError("混み合っています。しばらくしてからもう一度お試しください。")
+        raise DomainError(N_("混み合っています。しばらくしてからもう一度お試しください。"))
 
     def transfer_to_wallet(self, participant_id: UUID, points: int, wallet_number: str) -> UUID:
         """Sends points to the person's regional-currency wallet, to be paid in the next payout batch."""
@@ -464,7 +467,7 @@ class PointsCommands:
         if message := check_wallet_number(wallet_number):
             errors["wallet_number"] = message
         if not isinstance(points, int) or isinstance(points, bool) or points < MIN_TRANSFER:
-            errors["points"] = f"移行は{MIN_TRANSFER}ポイント以上で入力してください。"
+            errors["points"] = N_("移行は%(minimum)sポイント以上で入力してください。", minimum=MIN_TRANSFER)
         if errors:
             raise InvalidCommand(field_errors=errors)
         digits = wallet_number.strip().replace("-", "").replace(" ", "")
@@ -481,32 +484,34 @@ class PointsCommands:
             except RecordConflictError:
                 continue
             return transfer.id
-        raise DomainError("混み合っています。しばらくしてからもう一度お試しください。")
+        raise DomainError(N_("混み合っています。しばらくしてからもう一度お試しください。"))
 
     def _require_earner(self, participant_id: UUID) -> Participant:
         person = self.get_participant(participant_id)
         if person.erased or person.role not in EARNER_ROLES:
-            raise NotAllowed("このアカウントではポイントを使えません。")
+            raise NotAllowed(N_("このアカウントではポイントを使えません。"))
         return person
 
     # Payout batches
 
     def make_payout_batch(self, staff_id: UUID, transfer_ids: Sequence[UUID]) -> UUID:
         self._require_staff(staff_id)
-        transfers = [self._get(t, Transfer, "移行が見つかりません。") for t in transfer_ids]
+        transfers = [self._get(t, Transfer, N_("移行が見つかりません。")) for t in transfer_ids]
         batch = PayoutBatch.make(transfers, staff_id)
         try:
             self.save(batch, *transfers)
         except RecordConflictError:
-            raise InvalidCommand("ほかの職員が同じ移行で支払バッチを作成しました。一覧を更新してください。") from None
+            raise InvalidCommand(
+                N_("ほかの職員が同じ移行で支払バッチを作成しました。一覧を更新してください。")
+            ) from None
         return batch.id
 
     def payout_lines(self, batch_id: UUID) -> list[dict[str, Any]]:
         """The batch's lines for the currency operator, each naming the events it comes from."""
-        batch = self._get(batch_id, PayoutBatch, "支払バッチが見つかりません。")
+        batch = self._get(batch_id, PayoutBatch, N_("支払バッチが見つかりません。"))
         lines = []
         for number, transfer_id in enumerate(batch.transfer_ids, 1):
-            transfer = self._get(transfer_id, Transfer, "移行が見つかりません。")
+            transfer = self._get(transfer_id, Transfer, N_("移行が見つかりません。"))
             key = self.keys.existing_key(transfer.participant_id) if self.keys is not None else None
             wallet = unseal(bytes(key), transfer.wallet, wallet_context(transfer.participant_id)) if key else None
             lines.append(

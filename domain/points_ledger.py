@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregate import KyosoAggregate
 from domain.errors import DomainError, InvalidCommand
+from domain.messages import N_
 from domain.points_menu import Limit, MenuRule
 from domain.values import Ward
 
@@ -31,27 +32,27 @@ class PointsRefused(DomainError):
 
 class OverBudget(PointsRefused):
     code = "over_budget"
-    message = "このメニューは今年度の予算（ポイント）の上限に達しました。"
+    message = N_("このメニューは今年度の予算（ポイント）の上限に達しました。")
 
 
 class OverLimit(PointsRefused):
     code = "over_limit"
-    message = "このメニューで獲得できる回数の上限に達しています。"
+    message = N_("このメニューで獲得できる回数の上限に達しています。")
 
 
 class NotValid(PointsRefused):
     code = "expired"
-    message = "このメニューまたはコードの有効期間外です。"
+    message = N_("このメニューまたはコードの有効期間外です。")
 
 
 class AlreadyAwarded(PointsRefused):
     code = "already_claimed"
-    message = "このポイントはすでに付与されています。"
+    message = N_("このポイントはすでに付与されています。")
 
 
 class InsufficientPoints(PointsRefused):
     code = "insufficient_points"
-    message = "ポイント残高が足りません。"
+    message = N_("ポイント残高が足りません。")
 
 
 class SourceKind(StrEnum):
@@ -129,9 +130,9 @@ class Award(KyosoAggregate):
 
     def revoke(self, reason: str, revoked_by: UUID, points_removed: int) -> None:
         if self.revoked:
-            raise InvalidCommand("この付与はすでに取り消されています。")
+            raise InvalidCommand(N_("この付与はすでに取り消されています。"))
         if not reason.strip():
-            raise InvalidCommand(field_errors={"reason": "取り消しの理由を入力してください。"})
+            raise InvalidCommand(field_errors={"reason": N_("取り消しの理由を入力してください。")})
         self._revoke(reason.strip(), revoked_by, points_removed)
 
     @event(Revoked)
@@ -278,7 +279,7 @@ class PointsAccount(KyosoAggregate):
 
     def spend(self, spending_id: UUID, purpose: str, reference: UUID, points: int, today: date) -> None:
         if points <= 0:
-            raise InvalidCommand(field_errors={"points": "ポイント数は1以上で入力してください。"})
+            raise InvalidCommand(field_errors={"points": N_("ポイント数は1以上で入力してください。")})
         if points > self.balance(today):
             raise InsufficientPoints()
         drawn: list[tuple[UUID, int]] = []

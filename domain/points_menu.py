@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import clock
 from domain.aggregate import KyosoAggregate
 from domain.errors import InvalidCommand
+from domain.messages import N_
 from domain.text import has_forbidden_characters
 from domain.values import check_sdg_goals
 
@@ -93,17 +94,19 @@ class MenuRule(msgspec.Struct, frozen=True, kw_only=True):
 def check_rule(rule: MenuRule) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not 1 <= rule.points <= MAX_POINTS:
-        errors["points"] = f"付与ポイントは1〜{MAX_POINTS:,}の整数で入力してください。"
+        errors["points"] = N_("付与ポイントは1〜%(maximum)sの整数で入力してください。", maximum=format(MAX_POINTS, ","))
     if not 1 <= rule.budget <= MAX_BUDGET:
-        errors["budget"] = f"年度予算は1〜{MAX_BUDGET:,}ポイントの整数で入力してください。"
+        errors["budget"] = N_(
+            "年度予算は1〜%(maximum)sポイントの整数で入力してください。", maximum=format(MAX_BUDGET, ",")
+        )
     elif "points" not in errors and rule.budget < rule.points:
-        errors["budget"] = "年度予算は1回分の付与ポイント以上にしてください。"
+        errors["budget"] = N_("年度予算は1回分の付与ポイント以上にしてください。")
     if rule.valid_until < rule.valid_from:
-        errors["valid_until"] = "有効期間の終了日は開始日以降にしてください。"
+        errors["valid_until"] = N_("有効期間の終了日は開始日以降にしてください。")
     if rule.limit is Limit.PER_YEAR and not 1 <= rule.per_year <= MAX_PER_YEAR:
-        errors["per_year"] = f"年度内の回数は1〜{MAX_PER_YEAR}で入力してください。"
+        errors["per_year"] = N_("年度内の回数は1〜%(maximum)sで入力してください。", maximum=MAX_PER_YEAR)
     if rule.expires_after_days is not None and not 1 <= rule.expires_after_days <= 3660:
-        errors["expires_after_days"] = "有効日数は1〜3660日で入力してください。"
+        errors["expires_after_days"] = N_("有効日数は1〜3660日で入力してください。")
     return errors
 
 
@@ -111,15 +114,15 @@ def check_menu_fields(name: str, goals: list[int], department: str) -> dict[str,
     errors: dict[str, str] = {}
     name = name.strip()
     if not name:
-        errors["name"] = "メニュー名を入力してください。"
+        errors["name"] = N_("メニュー名を入力してください。")
     elif len(name) > MAX_NAME or has_forbidden_characters(name):
-        errors["name"] = f"メニュー名は{MAX_NAME}文字以内で、制御文字を含めないでください。"
+        errors["name"] = N_("メニュー名は%(limit)s文字以内で、制御文字を含めないでください。", limit=MAX_NAME)
     if not goals:
-        errors["sdg_goals"] = "SDGsの目標を1つ以上選んでください。"
+        errors["sdg_goals"] = N_("SDGsの目標を1つ以上選んでください。")
     elif message := check_sdg_goals(goals):
         errors["sdg_goals"] = message
     if not department.strip():
-        errors["department"] = "担当部署を入力してください。"
+        errors["department"] = N_("担当部署を入力してください。")
     return errors
 
 
@@ -155,7 +158,7 @@ class SdgMenu(KyosoAggregate):
         trigger = Trigger(trigger)
         errors = check_menu_fields(name, sdg_goals, department) | check_rule(rule)
         if survey_ids and trigger is not Trigger.SURVEY_ANSWERED:
-            errors["survey_ids"] = "対象アンケートを選べるのは「アンケート回答」のメニューだけです。"
+            errors["survey_ids"] = N_("対象アンケートを選べるのは「アンケート回答」のメニューだけです。")
         if errors:
             raise InvalidCommand(field_errors=errors)
         return cls(
@@ -215,7 +218,7 @@ class SdgMenu(KyosoAggregate):
         if errors := check_rule(rule):
             raise InvalidCommand(field_errors=errors)
         if rule == self.rule:
-            raise InvalidCommand("変更がありません。")
+            raise InvalidCommand(N_("変更がありません。"))
         self._change_rule(rule, clock.now(), changed_by)
 
     @event(RuleChanged)

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregate import KyosoAggregate
 from domain.errors import DomainError, InvalidCommand
+from domain.messages import N_
 from domain.text import has_forbidden_characters
 
 MAX_REWARD_NAME = 80
@@ -21,7 +22,7 @@ MIN_TRANSFER = 100
 
 class OutOfStock(DomainError):
     code = "out_of_stock"
-    message = "この特典は品切れです。"
+    message = N_("この特典は品切れです。")
 
 
 class Reward(KyosoAggregate):
@@ -45,13 +46,13 @@ class Reward(KyosoAggregate):
         errors: dict[str, str] = {}
         name, partner = name.strip(), partner.strip()
         if not name or len(name) > MAX_REWARD_NAME or has_forbidden_characters(name):
-            errors["name"] = f"特典名を{MAX_REWARD_NAME}文字以内で入力してください。"
+            errors["name"] = N_("特典名を%(limit)s文字以内で入力してください。", limit=MAX_REWARD_NAME)
         if not partner or len(partner) > MAX_PARTNER or has_forbidden_characters(partner):
-            errors["partner"] = f"協力店名を{MAX_PARTNER}文字以内で入力してください。"
+            errors["partner"] = N_("協力店名を%(limit)s文字以内で入力してください。", limit=MAX_PARTNER)
         if not 1 <= points <= 1_000_000:
-            errors["points"] = "必要ポイントは1〜1,000,000で入力してください。"
+            errors["points"] = N_("必要ポイントは1〜1,000,000で入力してください。")
         if stock is not None and not 0 <= stock <= 1_000_000:
-            errors["stock"] = "在庫数は0〜1,000,000で入力してください（空欄は無制限）。"
+            errors["stock"] = N_("在庫数は0〜1,000,000で入力してください（空欄は無制限）。")
         if errors:
             raise InvalidCommand(field_errors=errors)
         return cls(name=name, partner=partner, points=points, stock=stock, offered_by=offered_by)
@@ -67,7 +68,7 @@ class Reward(KyosoAggregate):
     def take(self, spending_id: UUID) -> None:
         """Takes one from the stock (a reward without a stock limit records nothing)."""
         if not self.active:
-            raise InvalidCommand("この特典の受付は終了しました。")
+            raise InvalidCommand(N_("この特典の受付は終了しました。"))
         if self.stock is None:
             return
         if self.stock <= 0:
@@ -93,7 +94,7 @@ def check_wallet_number(text: str) -> str | None:
     digits = text.strip().replace("-", "").replace(" ", "")
     low, high = WALLET_DIGITS
     if not (digits.isascii() and digits.isdigit() and low <= len(digits) <= high):
-        return f"ウォレット番号は{low}〜{high}桁の数字で入力してください。"
+        return N_("ウォレット番号は%(low)s〜%(high)s桁の数字で入力してください。", low=low, high=high)
     return None
 
 
@@ -122,7 +123,7 @@ class Transfer(KyosoAggregate):
 
     def join(self, batch_id: UUID) -> None:
         if self.batch_id is not None:
-            raise InvalidCommand("この移行はすでに別の支払バッチに含まれています。")
+            raise InvalidCommand(N_("この移行はすでに別の支払バッチに含まれています。"))
         self._join(batch_id)
 
     @event(Batched)
@@ -141,7 +142,7 @@ class PayoutBatch(KyosoAggregate):
     @classmethod
     def make(cls, transfers: list[Transfer], made_by: UUID) -> "PayoutBatch":
         if not transfers:
-            raise InvalidCommand("支払待ちの移行がありません。")
+            raise InvalidCommand(N_("支払待ちの移行がありません。"))
         batch = cls(transfer_ids=[t.id for t in transfers], points=sum(t.points for t in transfers), made_by=made_by)
         for transfer in transfers:
             transfer.join(batch.id)

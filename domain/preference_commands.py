@@ -48,3 +48,8 @@ class PreferenceCommands:
         participant = self.get_participant(participant_id)
         participant.withdraw_email_consent(how)
         self.save(participant)
+
+    def choose_language(self, participant_id: UUID, language: str) -> None:
+        participant = self.get_participant(participant_id)
+        participant.choose_language(language)
+        self.save(participant)

@@ -21,12 +21,13 @@ from eventsourcing.domain import Aggregate, event
 from domain.aggregate import KyosoAggregate
 from domain.challenge import Challenge
 from domain.errors import DomainError, InvalidCommand, NotAllowed
+from domain.messages import N_, Message
 from domain.organisation import Organisation
 from domain.text import forbidden_characters_problem
 from domain.values import Role, check_sdg_goals
 
 # The city's co-creation window (共創窓口): free proposals arrive here and it routes them on.
-COCREATION_WINDOW = "共創推進課"
+COCREATION_WINDOW = N_("共創推進課")
 PROPOSAL_NAMESPACE = UUID("4c2d8a61-93f0-4b5e-a7d2-6e1b0f8c3a95")
 TEXT_FIELDS = ("title", "summary", "plan", "effect", "period")
 TEXT_LIMITS = {"title": 120, "summary": 2000, "plan": 8000, "effect": 4000, "period": 200}
@@ -73,7 +74,7 @@ TRANSITIONS: dict[Stage, frozenset[Stage]] = {
 
 class ProposalClosed(DomainError):
     code = "proposal_closed"
-    message = "協議が終了した提案には追加できません。"
+    message = N_("協議が終了した提案には追加できません。")
 
 
 @dataclass(frozen=True)
@@ -133,13 +134,13 @@ def check_content(texts: dict[str, str], cost_yen: object, sdg_goals: list[int])
     for name in TEXT_FIELDS:
         value = texts.get(name, "")
         if name in REQUIRED_TEXTS and not value.strip():
-            errors[name] = "入力してください。"
+            errors[name] = N_("入力してください。")
         elif len(value) > TEXT_LIMITS[name]:
-            errors[name] = f"{TEXT_LIMITS[name]}文字以内にしてください。"
+            errors[name] = N_("%(limit)s文字以内にしてください。", limit=TEXT_LIMITS[name])
         elif problem := forbidden_characters_problem(value):
             errors[name] = problem
     if isinstance(cost_yen, bool) or not isinstance(cost_yen, int) or not 0 <= cost_yen <= MAX_COST_YEN:
-        errors["cost_yen"] = "市の費用負担は0以上の整数（円）で入力してください。"
+        errors["cost_yen"] = N_("市の費用負担は0以上の整数（円）で入力してください。")
     if problem := check_sdg_goals(sdg_goals):
         errors["sdg_goals"] = problem
     return errors
@@ -208,18 +209,18 @@ class Proposal(KyosoAggregate):
     ) -> "Proposal":
         """`texts` arrive sealed (their content was checked with check_content before sealing)."""
         if actor.role is not Role.BUSINESS:
-            raise NotAllowed("提案できるのは事業者アカウントだけです。")
+            raise NotAllowed(N_("提案できるのは事業者アカウントだけです。"))
         if not organisation.is_member(actor.participant_id) or actor.organisation_id != organisation.id:
-            raise NotAllowed("所属する組織からのみ提案できます。")
+            raise NotAllowed(N_("所属する組織からのみ提案できます。"))
         if set(texts) - set(TEXT_FIELDS) or not set(REQUIRED_TEXTS) <= set(texts):
-            raise InvalidCommand("提案の内容が不足しています。")
+            raise InvalidCommand(N_("提案の内容が不足しています。"))
         if challenge is not None:
             challenge.require_accepting(now)
         goals = sorted(sdg_goals) if sdg_goals else (list(challenge.sdg_goals) if challenge else [])
         if problem := check_sdg_goals(goals):
             raise InvalidCommand(field_errors={"sdg_goals": problem})
         if isinstance(cost_yen, bool) or not isinstance(cost_yen, int) or not 0 <= cost_yen <= MAX_COST_YEN:
-            raise InvalidCommand(field_errors={"cost_yen": "市の費用負担は0以上の整数（円）で入力してください。"})
+            raise InvalidCommand(field_errors={"cost_yen": N_("市の費用負担は0以上の整数（円）で入力してください。")})
         return cls(
             organisation_id=organisation.id,
             submission_key=submission_key,
@@ -283,30 +284,34 @@ class Proposal(KyosoAggregate):
 
     def route(self, department: str, actor: Actor) -> None:
         if not routable_by(actor):
-            raise NotAllowed("提案の振り分けは共創窓口（共創推進課）が行います。")
+            raise NotAllowed(N_("提案の振り分けは共創窓口（共創推進課）が行います。"))
         if not self.is_free:
-            raise InvalidCommand("テーマ型の提案は課題の担当部署が担当します。")
+            raise InvalidCommand(N_("テーマ型の提案は課題の担当部署が担当します。"))
         if self.stage is not Stage.RECEIVED:
-            raise InvalidCommand("振り分けは受付の段階でのみできます。")
+            raise InvalidCommand(N_("振り分けは受付の段階でのみできます。"))
         department = department.strip()
         if not department or department == self.department:
-            raise InvalidCommand(field_errors={"department": "振り分け先の部署を選んでください。"})
+            raise InvalidCommand(field_errors={"department": N_("振り分け先の部署を選んでください。")})
         if problem := forbidden_characters_problem(department):
             raise InvalidCommand(field_errors={"department": problem})
         self._route(department, actor.participant_id)
 
     def change_stage(self, stage: Stage, reason: str, actor: Actor) -> None:
         if not self.decidable_by(actor):
-            raise NotAllowed("段階を変更できるのは担当部署の職員だけです。")
+            raise NotAllowed(N_("段階を変更できるのは担当部署の職員だけです。"))
         stage = Stage(stage)
         if stage not in TRANSITIONS[self.stage]:
-            message = f"「{self.stage.label}」から「{stage.label}」へは進められません。"
+            message = N_(
+                "「%(current)s」から「%(wanted)s」へは進められません。",
+                current=Message(self.stage.label),
+                wanted=Message(stage.label),
+            )
             raise InvalidCommand(message, field_errors={"stage": message})
         reason = reason.strip()
         if stage is Stage.ENDED and not reason:
-            raise InvalidCommand(field_errors={"reason": "協議終了の理由を入力してください。"})
+            raise InvalidCommand(field_errors={"reason": N_("協議終了の理由を入力してください。")})
         if len(reason) > MAX_REASON:
-            raise InvalidCommand(field_errors={"reason": f"{MAX_REASON}文字以内にしてください。"})
+            raise InvalidCommand(field_errors={"reason": N_("%(limit)s文字以内にしてください。", limit=MAX_REASON)})
         if problem := forbidden_characters_problem(reason):
             raise InvalidCommand(field_errors={"reason": problem})
         self._change_stage(stage, reason, actor.participant_id)
@@ -315,13 +320,13 @@ class Proposal(KyosoAggregate):
         """Whether this person may post this text now; True if it comes from the city."""
         from_city = self.decidable_by(actor)
         if not from_city and not self.is_member(actor):
-            raise NotAllowed("このやり取りに参加できるのは提案者と担当部署だけです。")
+            raise NotAllowed(N_("このやり取りに参加できるのは提案者と担当部署だけです。"))
         if self.stage is Stage.ENDED:
             raise ProposalClosed()
         if not text.strip():
-            raise InvalidCommand(field_errors={"text": "メッセージを入力してください。"})
+            raise InvalidCommand(field_errors={"text": N_("メッセージを入力してください。")})
         if len(text) > MAX_MESSAGE:
-            raise InvalidCommand(field_errors={"text": f"{MAX_MESSAGE}文字以内にしてください。"})
+            raise InvalidCommand(field_errors={"text": N_("%(limit)s文字以内にしてください。", limit=MAX_MESSAGE)})
         if problem := forbidden_characters_problem(text):
             raise InvalidCommand(field_errors={"text": problem})
         return from_city
@@ -332,37 +337,41 @@ class Proposal(KyosoAggregate):
 
     def post_message(self, actor: Actor, sealed_text: bytes, number: int, from_city: bool) -> None:
         if from_city != self.check_message(actor, "-") or number != self.next_message_number:
-            raise InvalidCommand("メッセージを送信できませんでした。もう一度お試しください。")
+            raise InvalidCommand(N_("メッセージを送信できませんでした。もう一度お試しください。"))
         self._post_message(number, actor.participant_id, from_city, sealed_text)
 
     def add_attachment(self, actor: Actor, sha256: str, sealed_name: bytes, media_type: str, size: int) -> None:
         if not self.is_member(actor):
-            raise NotAllowed("添付できるのは提案者の組織のメンバーだけです。")
+            raise NotAllowed(N_("添付できるのは提案者の組織のメンバーだけです。"))
         if self.stage is Stage.ENDED:
             raise ProposalClosed()
         if sha256 in self.attachments:
-            raise InvalidCommand(field_errors={"file": "同じファイルがすでに添付されています。"})
+            raise InvalidCommand(field_errors={"file": N_("同じファイルがすでに添付されています。")})
         if len(self.attachments) >= MAX_ATTACHMENTS:
-            raise InvalidCommand(field_errors={"file": f"添付ファイルは{MAX_ATTACHMENTS}件までです。"})
+            raise InvalidCommand(
+                field_errors={"file": N_("添付ファイルは%(limit)s件までです。", limit=MAX_ATTACHMENTS)}
+            )
         self._add_attachment(sha256, sealed_name, media_type, size, actor.participant_id)
 
     def give_consent(self, actor: Actor) -> None:
         if not self.is_member(actor):
-            raise NotAllowed("公表への同意は提案者の組織のメンバーが行います。")
+            raise NotAllowed(N_("公表への同意は提案者の組織のメンバーが行います。"))
         if self.consent_given:
-            raise InvalidCommand("公表にはすでに同意しています。")
+            raise InvalidCommand(N_("公表にはすでに同意しています。"))
         self._give_consent(actor.participant_id)
 
     def publish_summary(self, text: str, actor: Actor) -> None:
         if not self.decidable_by(actor):
-            raise NotAllowed("概要を公表できるのは担当部署の職員だけです。")
+            raise NotAllowed(N_("概要を公表できるのは担当部署の職員だけです。"))
         if not self.consent_given:
-            raise InvalidCommand("提案者の同意がないため、概要は公表できません。")
+            raise InvalidCommand(N_("提案者の同意がないため、概要は公表できません。"))
         text = text.strip()
         if not text:
-            raise InvalidCommand(field_errors={"summary_text": "公表する概要を入力してください。"})
+            raise InvalidCommand(field_errors={"summary_text": N_("公表する概要を入力してください。")})
         if len(text) > TEXT_LIMITS["summary"]:
-            raise InvalidCommand(field_errors={"summary_text": f"{TEXT_LIMITS['summary']}文字以内にしてください。"})
+            raise InvalidCommand(
+                field_errors={"summary_text": N_("%(limit)s文字以内にしてください。", limit=TEXT_LIMITS["summary"])}
+            )
         if problem := forbidden_characters_problem(text):
             raise InvalidCommand(field_errors={"summary_text": problem})
         self._publish_summary(text, actor.participant_id)

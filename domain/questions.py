@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import msgspec
 
+from domain.messages import N_
 from domain.text import CONTROL_MESSAGE, has_forbidden_characters
 
 AnswerValue = int | float | str | list[int] | None
@@ -31,9 +32,9 @@ class Question(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
     def check_definition(self) -> list[str]:
         problems = []
         if not self.text.strip():
-            problems.append("質問文を入力してください。")
+            problems.append(N_("質問文を入力してください。"))
         if len(self.text) > MAX_QUESTION_TEXT:
-            problems.append(f"質問文は{MAX_QUESTION_TEXT}文字以内にしてください。")
+            problems.append(N_("質問文は%(limit)s文字以内にしてください。", limit=MAX_QUESTION_TEXT))
         if any(has_forbidden_characters(text) for text in self._texts()):
             problems.append(CONTROL_MESSAGE)
         return problems
@@ -58,15 +59,15 @@ class _WithOptions(Question, frozen=True, kw_only=True):
         problems = super().check_definition()
         options = [o.strip() for o in self.options]
         if len(options) < 2:
-            problems.append("選択肢を2つ以上入力してください。")
+            problems.append(N_("選択肢を2つ以上入力してください。"))
         if len(options) > MAX_OPTIONS:
-            problems.append(f"選択肢は{MAX_OPTIONS}個までです。")
+            problems.append(N_("選択肢は%(limit)s個までです。", limit=MAX_OPTIONS))
         if any(not o for o in options):
-            problems.append("空の選択肢があります。")
+            problems.append(N_("空の選択肢があります。"))
         if len(set(options)) != len(options):
-            problems.append("同じ選択肢が重複しています。")
+            problems.append(N_("同じ選択肢が重複しています。"))
         if any(len(o) > MAX_OPTION_TEXT for o in options):
-            problems.append(f"選択肢は{MAX_OPTION_TEXT}文字以内にしてください。")
+            problems.append(N_("選択肢は%(limit)s文字以内にしてください。", limit=MAX_OPTION_TEXT))
         if any(has_forbidden_characters(o) for o in options) and CONTROL_MESSAGE not in problems:
             problems.append(CONTROL_MESSAGE)
         return problems
@@ -76,35 +77,46 @@ class _WithOptions(Question, frozen=True, kw_only=True):
 
 
 class SingleChoice(_WithOptions, frozen=True, kw_only=True, tag="single"):
-    kind_label: ClassVar[str] = "単一選択"
+    kind_label: ClassVar[str] = N_("単一選択")
 
     def check_answer(self, value: AnswerValue) -> tuple[AnswerValue, str | None]:
         if value is None:
-            return None, "選択してください。" if self.required else None
+            return None, N_("選択してください。") if self.required else None
         if not self._valid_index(value):
-            return None, "選択肢の中から1つ選んでください。"
+            return None, N_("選択肢の中から1つ選んでください。")
         return value, None
 
 
 class MultipleChoice(_WithOptions, frozen=True, kw_only=True, tag="multiple"):
-    max_choices: int | None = None
+    """`exclusive` holds the indices of options such as 「特にない」 that stand alone: an answer
+    ticking one of them ticks nothing else."""
 
-    kind_label: ClassVar[str] = "複数選択"
+    max_choices: int | None = None
+    exclusive: tuple[int, ...] = ()
+
+    kind_label: ClassVar[str] = N_("複数選択")
 
     def check_definition(self) -> list[str]:
         problems = super().check_definition()
         if self.max_choices is not None and self.max_choices < 1:
-            problems.append("選択できる数の上限は1以上にしてください。")
+            problems.append(N_("選択できる数の上限は1以上にしてください。"))
+        if any(not self._valid_index(i) for i in self.exclusive) or len(set(self.exclusive)) != len(self.exclusive):
+            problems.append(N_("他と同時に選べない選択肢の指定が正しくありません。"))
+        elif self.options and len(self.exclusive) >= len(self.options):
+            problems.append(N_("すべての選択肢を「他と同時に選べない」にはできません。単一選択を使ってください。"))
         return problems
 
     def check_answer(self, value: AnswerValue) -> tuple[AnswerValue, str | None]:
         if value is None or value == []:
-            return None, "1つ以上選択してください。" if self.required else None
+            return None, N_("1つ以上選択してください。") if self.required else None
         if not isinstance(value, list) or not all(self._valid_index(v) for v in value):
-            return None, "選択肢の中から選んでください。"
+            return None, N_("選択肢の中から選んでください。")
         chosen = sorted(set(value))
+        alone = [i for i in chosen if i in self.exclusive]
+        if alone and len(chosen) > 1:
+            return None, N_("「%(option)s」は他の選択肢と一緒には選べません。", option=self.options[alone[0]])
         if self.max_choices is not None and len(chosen) > self.max_choices:
-            return None, f"選択できるのは{self.max_choices}個までです。"
+            return None, N_("選択できるのは%(limit)s個までです。", limit=self.max_choices)
         return chosen, None
 
 
@@ -114,13 +126,13 @@ class Scale(Question, frozen=True, kw_only=True, tag="scale"):
     low_label: str = "そう思わない"
     high_label: str = "そう思う"
 
-    kind_label: ClassVar[str] = "5段階評価"
+    kind_label: ClassVar[str] = N_("5段階評価")
 
     def check_answer(self, value: AnswerValue) -> tuple[AnswerValue, str | None]:
         if value is None:
-            return None, "1〜5から選んでください。" if self.required else None
+            return None, N_("1〜5から選んでください。") if self.required else None
         if not _is_int(value) or not 1 <= value <= SCALE_POINTS:  # type: ignore[operator]
-            return None, "1〜5の中から選んでください。"
+            return None, N_("1〜5の中から選んでください。")
         return value, None
 
 
@@ -130,60 +142,143 @@ class Number(Question, frozen=True, kw_only=True, tag="number"):
     integer: bool = True
     unit: str = ""
 
-    kind_label: ClassVar[str] = "数値"
+    kind_label: ClassVar[str] = N_("数値")
 
     def check_definition(self) -> list[str]:
         problems = super().check_definition()
         if not (math.isfinite(self.minimum) and math.isfinite(self.maximum)):
-            problems.append("最小値と最大値を入力してください。")
+            problems.append(N_("最小値と最大値を入力してください。"))
         elif self.minimum > self.maximum:
-            problems.append("最小値は最大値以下にしてください。")
+            problems.append(N_("最小値は最大値以下にしてください。"))
         return problems
 
     def check_answer(self, value: AnswerValue) -> tuple[AnswerValue, str | None]:
         if value is None or value == "":
-            return None, "数値を入力してください。" if self.required else None
+            return None, N_("数値を入力してください。") if self.required else None
         if isinstance(value, str):
             try:
                 value = float(value.strip().translate(_FULLWIDTH_DIGITS))
             except ValueError:
-                return None, "半角数字で入力してください。"
+                return None, N_("半角数字で入力してください。")
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            return None, "数値を入力してください。"
+            return None, N_("数値を入力してください。")
         if self.integer:
             if value != int(value):
-                return None, "整数で入力してください。"
+                return None, N_("整数で入力してください。")
             value = int(value)
         if not self.minimum <= value <= self.maximum:
-            return None, f"{_fmt(self.minimum)}〜{_fmt(self.maximum)}の範囲で入力してください。"
+            return None, N_(
+                "%(minimum)s〜%(maximum)sの範囲で入力してください。",
+                minimum=_fmt(self.minimum),
+                maximum=_fmt(self.maximum),
+            )
         return value, None
 
 
 class FreeText(Question, frozen=True, kw_only=True, tag="text"):
     max_length: int = 1000
 
-    kind_label: ClassVar[str] = "自由記述"
+    kind_label: ClassVar[str] = N_("自由記述")
 
     def check_definition(self) -> list[str]:
         problems = super().check_definition()
         if not 1 <= self.max_length <= MAX_FREE_TEXT:
-            problems.append(f"文字数の上限は1〜{MAX_FREE_TEXT}にしてください。")
+            problems.append(N_("文字数の上限は1〜%(maximum)sにしてください。", maximum=MAX_FREE_TEXT))
         return problems
 
     def check_answer(self, value: AnswerValue) -> tuple[AnswerValue, str | None]:
         if value is None or (isinstance(value, str) and not value.strip()):
-            return None, "入力してください。" if self.required else None
+            return None, N_("入力してください。") if self.required else None
         if not isinstance(value, str):
-            return None, "文章で入力してください。"
+            return None, N_("文章で入力してください。")
         if has_forbidden_characters(value):
             return None, CONTROL_MESSAGE
         text = value.strip().replace("\r\n", "\n")
         if len(text) > self.max_length:
-            return None, f"{self.max_length}文字以内で入力してください（現在{len(text)}文字）。"
+            return None, N_(
+                "%(limit)s文字以内で入力してください（現在%(count)s文字）。", limit=self.max_length, count=len(text)
+            )
         return text, None
 
 
 AnyQuestion = SingleChoice | MultipleChoice | Scale | Number | FreeText
+
+
+class QuestionTranslation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A question's texts in another language (domain/survey.py, Survey.provide_translation).
+
+    Every text is optional: an empty one, like a missing translation, leaves the Japanese in place,
+    and so does an empty option. Only the texts people read are translated; the answers still mean
+    the Japanese question's option indices, scale points and numbers.
+    """
+
+    text: str = ""
+    help: str = ""
+    options: tuple[str, ...] = ()
+    low_label: str = ""
+    high_label: str = ""
+    unit: str = ""
+
+    def stripped(self) -> "QuestionTranslation":
+        return QuestionTranslation(
+            text=self.text.strip(),
+            help=self.help.strip(),
+            # All empty is no translation at all; otherwise each position keeps its option.
+            options=tuple(o.strip() for o in self.options) if any(o.strip() for o in self.options) else (),
+            low_label=self.low_label.strip(),
+            high_label=self.high_label.strip(),
+            unit=self.unit.strip(),
+        )
+
+    def is_empty(self) -> bool:
+        return self == QuestionTranslation()
+
+    def problems_for(self, question: Question) -> list[str]:
+        """What is wrong with this as a translation of `question`: the Japanese texts' limits,
+        and only the settings that question has."""
+        problems = []
+        if len(self.text) > MAX_QUESTION_TEXT:
+            problems.append(N_("質問文は%(limit)s文字以内にしてください。", limit=MAX_QUESTION_TEXT))
+        options = getattr(question, "options", None)
+        if self.options:
+            if options is None:
+                problems.append(N_("この質問には選択肢がありません。"))
+            elif len(self.options) != len(options):
+                problems.append(
+                    N_("選択肢は日本語と同じ数（%(count)s個）、同じ順に入力してください。", count=len(options))
+                )
+            elif any(len(o) > MAX_OPTION_TEXT for o in self.options):
+                problems.append(N_("選択肢は%(limit)s文字以内にしてください。", limit=MAX_OPTION_TEXT))
+            else:
+                given = [o for o in self.options if o]
+                if len(set(given)) != len(given):
+                    problems.append(N_("同じ選択肢が重複しています。"))
+        if (self.low_label or self.high_label) and not isinstance(question, Scale):
+            problems.append(N_("この質問には5段階評価のラベルがありません。"))
+        if self.unit and not isinstance(question, Number):
+            problems.append(N_("この質問には単位がありません。"))
+        texts = [self.text, self.help, *self.options, self.low_label, self.high_label, self.unit]
+        if any(has_forbidden_characters(t) for t in texts):
+            problems.append(CONTROL_MESSAGE)
+        return problems
+
+    def applied_to(self, question: AnyQuestion) -> AnyQuestion:
+        """The question as a reader of this language sees it: each translated text in place of the
+        Japanese, each missing one left Japanese."""
+        changes: dict[str, object] = {}
+        if self.text:
+            changes["text"] = self.text
+        if self.help:
+            changes["help"] = self.help
+        options = getattr(question, "options", None)
+        if self.options and options is not None and len(self.options) == len(options):
+            changes["options"] = tuple(t or o for t, o in zip(self.options, options, strict=True))
+        if isinstance(question, Scale):
+            changes.update({k: v for k, v in (("low_label", self.low_label), ("high_label", self.high_label)) if v})
+        if isinstance(question, Number) and self.unit:
+            changes["unit"] = self.unit
+        return msgspec.structs.replace(question, **changes) if changes else question
+
 
 QUESTION_KINDS: dict[str, type[Question]] = {
     "single": SingleChoice,
@@ -207,7 +302,7 @@ def check_answers(
 ) -> tuple[dict[str, AnswerValue], dict[str, str]]:
     """Checks every answer; returns the normalised answers and the errors by question id."""
     known = {q.id for q in questions}
-    errors: dict[str, str] = {key: "このアンケートにない質問です。" for key in answers if key not in known}
+    errors: dict[str, str] = {key: N_("このアンケートにない質問です。") for key in answers if key not in known}
     normalised: dict[str, AnswerValue] = {}
     for question in questions:
         value, error = question.check_answer(answers.get(question.id))

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.aggregate import KyosoAggregate
 from domain.errors import NotAllowed
 from domain.idea import Idea, IdeaWithdrawn
+from domain.messages import N_
 from domain.participant import Participant
 from domain.values import Role
 
@@ -26,9 +27,9 @@ def support_id(idea_id: UUID, participant_id: UUID) -> UUID:
 
 def check_supporter(idea: Idea, participant: Participant) -> None:
     if participant.erased or participant.role not in SUPPORTER_ROLES:
-        raise NotAllowed("賛同できるのは市民と職員のアカウントだけです。")
+        raise NotAllowed(N_("賛同できるのは市民と職員のアカウントだけです。"))
     if participant.id == idea.author_id:
-        raise NotAllowed("自分の提案には賛同できません。")
+        raise NotAllowed(N_("自分の提案には賛同できません。"))
     if idea.withdrawn:
         raise IdeaWithdrawn()
 

@@ -7,10 +7,12 @@ refuses them with a 422; the aggregates refuse them again, so nothing half-check
 
 import re
 
+from domain.messages import N_
+
 # C0 controls but tab (\x09), newline (\x0a) and carriage return (\x0d, which forms turn
 # "\n" into), plus DEL, the C1 controls, and the non-characters U+FFFE and U+FFFF.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-CONTROL_MESSAGE = "使用できない制御文字が含まれています。"
+CONTROL_MESSAGE = N_("使用できない制御文字が含まれています。")
 
 
 def has_forbidden_characters(text: str) -> bool:

@@ -4,6 +4,8 @@ from enum import StrEnum
 
 import msgspec
 
+from domain.messages import N_
+
 
 class Role(StrEnum):
     CITIZEN = "citizen"
@@ -18,12 +20,17 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.CITIZEN: "市民",
-    Role.BUSINESS: "事業者",
-    Role.STAFF: "職員",
-    Role.AUDITOR: "監査担当",
-    Role.ADMIN: "管理者",
+    Role.CITIZEN: N_("市民"),
+    Role.BUSINESS: N_("事業者"),
+    Role.STAFF: N_("職員"),
+    Role.AUDITOR: N_("監査担当"),
+    Role.ADMIN: N_("管理者"),
 }
+
+
+# The languages of the interface: Japanese is the default and the source of truth.
+LANGUAGES = ("ja", "en")
+DEFAULT_LANGUAGE = "ja"
 
 
 class Audience(StrEnum):
@@ -42,9 +49,9 @@ class Audience(StrEnum):
 
 
 AUDIENCE_LABELS = {
-    Audience.CITIZENS: "市民向け",
-    Audience.STAFF: "職員向け",
-    Audience.BUSINESSES: "事業者向け",
+    Audience.CITIZENS: N_("市民向け"),
+    Audience.STAFF: N_("職員向け"),
+    Audience.BUSINESSES: N_("事業者向け"),
 }
 
 # Admins may answer anything so that they can check a survey end to end.
@@ -71,12 +78,12 @@ class Ward(StrEnum):
 
 
 WARD_LABELS = {
-    Ward.CHUO: "中央",
-    Ward.ODA: "小田",
-    Ward.DAISHO: "大庄",
-    Ward.TACHIBANA: "立花",
-    Ward.MUKO: "武庫",
-    Ward.SONODA: "園田",
+    Ward.CHUO: N_("中央"),
+    Ward.ODA: N_("小田"),
+    Ward.DAISHO: N_("大庄"),
+    Ward.TACHIBANA: N_("立花"),
+    Ward.MUKO: N_("武庫"),
+    Ward.SONODA: N_("園田"),
 }
 
 
@@ -95,13 +102,13 @@ class AgeBand(StrEnum):
 
 
 AGE_BAND_LABELS = {
-    AgeBand.UNDER_18: "18歳未満",
-    AgeBand.AGE_18_29: "18〜29歳",
-    AgeBand.AGE_30S: "30代",
-    AgeBand.AGE_40S: "40代",
-    AgeBand.AGE_50S: "50代",
-    AgeBand.AGE_60S: "60代",
-    AgeBand.AGE_70_PLUS: "70歳以上",
+    AgeBand.UNDER_18: N_("18歳未満"),
+    AgeBand.AGE_18_29: N_("18〜29歳"),
+    AgeBand.AGE_30S: N_("30代"),
+    AgeBand.AGE_40S: N_("40代"),
+    AgeBand.AGE_50S: N_("50代"),
+    AgeBand.AGE_60S: N_("60代"),
+    AgeBand.AGE_70_PLUS: N_("70歳以上"),
 }
 
 
@@ -121,23 +128,23 @@ NO_ATTRIBUTES = Attributes()
 
 # The 17 Sustainable Development Goals, by number, as the Japanese government names them.
 SDG_GOALS: dict[int, str] = {
-    1: "貧困をなくそう",
-    2: "飢餓をゼロに",
-    3: "すべての人に健康と福祉を",
-    4: "質の高い教育をみんなに",
-    5: "ジェンダー平等を実現しよう",
-    6: "安全な水とトイレを世界中に",
-    7: "エネルギーをみんなに そしてクリーンに",
-    8: "働きがいも経済成長も",
-    9: "産業と技術革新の基盤をつくろう",
-    10: "人や国の不平等をなくそう",
-    11: "住み続けられるまちづくりを",
-    12: "つくる責任 つかう責任",
-    13: "気候変動に具体的な対策を",
-    14: "海の豊かさを守ろう",
-    15: "陸の豊かさも守ろう",
-    16: "平和と公正をすべての人に",
-    17: "パートナーシップで目標を達成しよう",
+    1: N_("貧困をなくそう"),
+    2: N_("飢餓をゼロに"),
+    3: N_("すべての人に健康と福祉を"),
+    4: N_("質の高い教育をみんなに"),
+    5: N_("ジェンダー平等を実現しよう"),
+    6: N_("安全な水とトイレを世界中に"),
+    7: N_("エネルギーをみんなに そしてクリーンに"),
+    8: N_("働きがいも経済成長も"),
+    9: N_("産業と技術革新の基盤をつくろう"),
+    10: N_("人や国の不平等をなくそう"),
+    11: N_("住み続けられるまちづくりを"),
+    12: N_("つくる責任 つかう責任"),
+    13: N_("気候変動に具体的な対策を"),
+    14: N_("海の豊かさを守ろう"),
+    15: N_("陸の豊かさも守ろう"),
+    16: N_("平和と公正をすべての人に"),
+    17: N_("パートナーシップで目標を達成しよう"),
 }
 
 
@@ -153,7 +160,7 @@ def sdg_goal_of(text: str) -> int | None:
 def check_sdg_goals(goals: list[int]) -> str | None:
     """A message in Japanese if the goals are not distinct numbers from 1 to 17, else None."""
     if any(isinstance(g, bool) or not isinstance(g, int) or g not in SDG_GOALS for g in goals):
-        return "SDGsの目標は1〜17の番号で選んでください。"
+        return N_("SDGsの目標は1〜17の番号で選んでください。")
     if len(set(goals)) != len(goals):
-        return "同じ目標が重複しています。"
+        return N_("同じ目標が重複しています。")
     return None

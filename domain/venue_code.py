@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregate import KyosoAggregate
 from domain.errors import InvalidCommand
+from domain.messages import N_
 from domain.text import has_forbidden_characters
 
 CODE_NAMESPACE = UUID("8e1d2c3b-4a5f-4e6d-9c8b-1a2b3c4d5e6f")
@@ -30,7 +31,7 @@ _VALUES = {c: i for i, c in enumerate(ALPHABET)} | {"I": 1, "L": 1, "O": 0}
 
 class InvalidCode(InvalidCommand):
     code = "invalid_code"
-    message = "コードが正しくありません。もう一度確認してください。"
+    message = N_("コードが正しくありません。もう一度確認してください。")
 
     def __init__(self) -> None:
         super().__init__(field_errors={"code": self.message})
@@ -113,9 +114,9 @@ class VenueCode(KyosoAggregate):
         errors: dict[str, str] = {}
         label = label.strip()
         if not label or len(label) > MAX_LABEL or has_forbidden_characters(label):
-            errors["label"] = f"会場・催しの名前を{MAX_LABEL}文字以内で入力してください。"
+            errors["label"] = N_("会場・催しの名前を%(limit)s文字以内で入力してください。", limit=MAX_LABEL)
         if valid_until <= valid_from:
-            errors["valid_until"] = "終了日時は開始日時より後にしてください。"
+            errors["valid_until"] = N_("終了日時は開始日時より後にしてください。")
         if errors:
             raise InvalidCommand(field_errors=errors)
         return cls(

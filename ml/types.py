@@ -23,8 +23,23 @@ class Quote(msgspec.Struct, frozen=True):
     text: str
 
 
+class DuplicateGroup(msgspec.Struct, frozen=True):
+    """Opinions that say the same thing (同趣旨): identical after normalisation (``exact``) or a
+    template with a few words changed. ``representative`` (the oldest) stands for all of them."""
+
+    representative: str
+    members: list[str]
+    exact: bool
+
+
 class Theme(msgspec.Struct, frozen=True):
-    """A theme; ``children`` are its sub-themes (empty at the leaf level)."""
+    """A theme; ``children`` are its sub-themes (empty at the leaf level).
+
+    ``members`` are the opinions with at least one unit here (a long opinion can be in several
+    themes); ``units`` the opinion units themselves (``<opinion id>`` for an opinion of one unit,
+    ``<opinion id>#<n>`` for the n-th unit of a long one), each in exactly one theme per level.
+    ``size`` counts members, copies of a duplicate group included.
+    """
 
     id: str
     label: str
@@ -33,6 +48,8 @@ class Theme(msgspec.Struct, frozen=True):
     members: list[str]
     quotes: list[Quote]
     children: list[Theme] = []
+    units: list[str] = []
+    duplicates: list[DuplicateGroup] = []
 
 
 class ModelInfo(msgspec.Struct, frozen=True):
@@ -57,6 +74,12 @@ class AnalysisParams(msgspec.Struct, frozen=True):
     quotes_per_theme: int
     keywords_per_theme: int
     algorithm_version: str
+    k_criterion: str = "silhouette"
+    k_scores: dict[str, float] = {}
+    near_duplicate_jaccard: float = 0.0
+    long_opinion_chars: int = 0
+    n_distinct: int = 0
+    n_units: int = 0
 
 
 class ThemeAnalysis(msgspec.Struct, frozen=True):

@@ -44,8 +44,9 @@ class AwardingProcess:
     def backlog(self) -> int:
         return max(0, (self.app.recorder.max_notification_id() or 0) - self.position())
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Awards what every event not yet processed earns; returns how many awards it made."""
+    def catch_up(self, progress: Progress | None = None, on_awarded: Callable[[], None] | None = None) -> int:
+        """Awards what every event not yet processed earns; returns how many awards it made.
+        `on_awarded` is called after each batch that saved awards, as soon as they are committed."""
         awarded = 0
         total = self.backlog() if progress else 0
         with self._lock:
@@ -71,7 +72,10 @@ class AwardingProcess:
                     log.info("awarding: another worker processed up to %d first", reached)
                     continue
                 self._menus_upto = max(self._menus_upto, reached)
-                awarded += sum(1 for o in outcomes if isinstance(o, UUID))
+                made = sum(1 for o in outcomes if isinstance(o, UUID))
+                awarded += made
+                if made and on_awarded is not None:
+                    on_awarded()
                 if progress:
                     progress(reached - start, total)
 
@@ -127,8 +131,9 @@ class AwardingThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.process.catch_up() and self.on_awarded is not None:
-                    self.on_awarded()  # The awards are new events: the projector need not wait.
+                # The awards are new events: the projector need not wait for its next round, nor
+                # for the end of a long catch-up (under load, batch after batch).
+                self.process.catch_up(on_awarded=self.on_awarded)
             except Exception:
                 log.exception("awarding failed; will retry")
                 self._stop.wait(2)

@@ -5,11 +5,11 @@ from typing import Any
 import msgspec
 
 from domain.questions import AnyQuestion
-from domain.survey import SurveyStatus
+from domain.survey import SurveyStatus, SurveyTranslation
 from domain.values import Audience
 from projections.database import Database
 from projections.segments import shown
-from projections.surveys import QUESTIONS
+from projections.surveys import QUESTIONS, TRANSLATIONS
 
 
 class _Survey(msgspec.Struct, kw_only=True):
@@ -24,6 +24,8 @@ class _Survey(msgspec.Struct, kw_only=True):
     closes_on: str | None
     published_at: str | None
     question_count: int
+    # The staff's own texts in other languages by language code (web/localize.py shows them).
+    translations: dict[str, SurveyTranslation] = {}
 
 
 class PublicSurveySummary(_Survey, kw_only=True):
@@ -59,7 +61,7 @@ class SurveyDetail(SurveySummary, kw_only=True):
 
 _COLUMNS = (
     "survey_id, department, title, description, audience, status, results_published,"
-    " opens_on, closes_on, published_at, response_count, questions"
+    " opens_on, closes_on, published_at, response_count, questions, translations"
 )
 
 
@@ -78,6 +80,7 @@ def _summary(row: tuple[Any, ...], cls: type = SurveySummary) -> Any:
         published_at=row[9],
         response_count=int(row[10]),
         question_count=len(questions),
+        translations=TRANSLATIONS.decode(row[12]) if row[12] else {},
     )
     if cls is SurveyDetail:
         fields["questions"] = questions

@@ -221,6 +221,9 @@ _SURVEY_EVENTS = (
     Survey.QuestionAdded,
     Survey.QuestionRevised,
     Survey.QuestionRemoved,
+    Survey.QuestionsReordered,
+    Survey.DetailsCorrected,
+    Survey.ClosingExtended,  # a wave whose closing date was extended finishes later
     Survey.Published,
     Survey.Closed,
     Survey.ResultsPublished,

@@ -26,9 +26,12 @@ COLUMNS = [
     ("follows_departments", "text"),
     ("email_opt_in", "integer"),
     ("registered_at", "text"),
+    ("language", "text"),
 ]
 _NAMES = [name for name, _ in COLUMNS]
-(ID, ROLE, DEPARTMENT, WARD, AGE_BAND, CHILDREN, ERASED, GOALS, DEPARTMENTS, OPT_IN, REGISTERED) = range(len(COLUMNS))
+(ID, ROLE, DEPARTMENT, WARD, AGE_BAND, CHILDREN, ERASED, GOALS, DEPARTMENTS, OPT_IN, REGISTERED, LANGUAGE) = range(
+    len(COLUMNS)
+)
 _UPSERT = "ON CONFLICT (participant_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _NAMES[1:])
 _SELECT = f"SELECT {', '.join(_NAMES)} FROM participants WHERE participant_id IN ({{marks}})"
 
@@ -66,6 +69,7 @@ class ParticipantProjection:
             Participant.FollowsChanged,
             Participant.EmailConsentGiven,
             Participant.EmailConsentWithdrawn,
+            Participant.LanguageChosen,
         )
     )
 
@@ -82,7 +86,7 @@ class ParticipantProjection:
             kind = type(event)
             pid = str(event.originator_id)
             if kind is Participant.Registered:
-                row = rows[pid] = [pid, str(event.role), event.department, None, None, None, 0, 0, "", 0, ""]
+                row = rows[pid] = [pid, str(event.role), event.department, None, None, None, 0, 0, "", 0, "", None]
                 _attributes(row, event.attributes)
                 row[REGISTERED] = event.timestamp.isoformat()
                 continue
@@ -101,6 +105,8 @@ class ParticipantProjection:
                 row[OPT_IN] = 1
             elif kind is Participant.EmailConsentWithdrawn:
                 row[OPT_IN] = 0
+            elif kind is Participant.LanguageChosen:
+                row[LANGUAGE] = event.language
             elif kind is Participant.Erased:
                 # The pseudonymous id, role and registration stay (they are counted); the rest goes.
                 row[WARD] = row[AGE_BAND] = row[CHILDREN] = None
@@ -134,3 +140,9 @@ def preferences_of(db: Database, participant_id: str) -> tuple[list[int], list[s
     if row is None:
         return None
     return goals_of(row[0]), [d for d in row[1].split("\n") if d], bool(row[2])
+
+
+def language_of(db: Database, participant_id: str) -> str | None:
+    """The language the person chose, as projected, or None if unknown."""
+    row = db.query_one("SELECT language FROM participants WHERE participant_id = ?", (participant_id,))
+    return row[0] if row else None

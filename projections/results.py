@@ -1,16 +1,30 @@
 """Reading a survey's results: counts, distributions and means by segment, small cells hidden."""
 
+import itertools
+import math
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
 from domain.questions import FreeText, MultipleChoice, Number, Scale, SingleChoice
+from domain.survey import SurveyStatus
 from projections.catalogue import SurveyDetail
 from projections.database import Database
-from projections.segments import MIN_CELL, SEGMENT_VALUES, SEGMENTS, SUPPRESSED, shown
+from projections.segments import (
+    COARSE_GROUPS,
+    COARSE_LABELS,
+    COARSE_OF,
+    COARSE_SEGMENTS,
+    MIN_CELL,
+    SEGMENT_VALUES,
+    SEGMENTS,
+    SUPPRESSED,
+    shown,
+)
 from projections.suppression import line, protect
-from projections.surveys import ANSWERED, SURVEY_COUNT, number_bins
+from projections.surveys import ANSWERED, SURVEY_COUNT, number_bin, number_bins
 
 ERASED_TEXT = "（削除済み）"
 
@@ -48,6 +62,7 @@ class SurveyResults(msgspec.Struct, kw_only=True):
     suppressed_mark: str = SUPPRESSED
     segments: dict[str, str]
     questions: list[QuestionResult]
+    coarser: dict[str, str] = {}  # a segment → its coarser grouping, offered when cells are hidden
 
 
 class FreeTextAnswer(msgspec.Struct):
@@ -63,11 +78,36 @@ def bucket_labels(question: Any) -> tuple[list[str], list[str]]:
         labels = [f"1 {question.low_label}", "2", "3", "4", f"5 {question.high_label}"]
         return [str(i) for i in range(1, 6)], labels
     if isinstance(question, Number):
-        bins = number_bins(question)
-        unit = question.unit
-        labels = [f"{_n(lo)}{unit}" if lo == hi else f"{_n(lo)}〜{_n(hi)}{unit}" for lo, hi in bins]
-        return [f"b{i}" for i in range(len(bins))], labels
+        return [f"b{i}" for i in range(len(number_bins(question)))], number_labels(question)
     return [], []
+
+
+def number_labels(question: Number) -> list[str]:
+    """Labels that never share a value: integers as the ranges number_bin really puts in each
+    bin (0〜5, 6〜11, …), other numbers as 以上/未満 with the last bin closed (以下)."""
+    bins, unit = number_bins(question), question.unit
+    if all(lo == hi for lo, hi in bins):
+        return [f"{_n(lo)}{unit}" for lo, _ in bins]
+    if not question.integer:
+        last = len(bins) - 1
+        return [f"{_n(lo)}以上{_n(hi)}{'以下' if i == last else '未満'}{unit}" for i, (lo, hi) in enumerate(bins)]
+    starts = [_first_integer_of_bin(question, i) for i in range(len(bins))] + [math.floor(question.maximum) + 1]
+    labels = []
+    for first, after in itertools.pairwise(starts):
+        last_value = after - 1
+        labels.append(f"{first}{unit}" if first >= last_value else f"{first}〜{last_value}{unit}")
+    return labels
+
+
+def _first_integer_of_bin(question: Number, index: int) -> int:
+    """The smallest integer answer that number_bin files in bin `index` or later."""
+    width = (question.maximum - question.minimum) / len(number_bins(question)) or 1
+    value = max(math.ceil(question.minimum), math.ceil(question.minimum + index * width) - 1)
+    while value <= question.maximum and number_bin(question, value) < index:
+        value += 1
+    while value - 1 >= question.minimum and number_bin(question, value - 1) >= index:
+        value -= 1
+    return value
 
 
 def _n(x: float) -> str:
@@ -116,13 +156,17 @@ def hidden_cells(
     partitioned: bool,
     has_mean: bool,
     weights: list[int] | None,
+    nesting: Sequence[tuple[Figures, Sequence[Figures]]] = (),
 ) -> set[Cell]:
     """The cells to hide so that no hidden figure can be worked out from the shown ones.
 
     A column of fewer than MIN_CELL respondents is hidden whole (respondents, counts, percents,
-    mean), and so is a second one wherever it would be the only hidden column of a breakdown;
-    those choices depend on the respondents alone, so they agree between questions answered by
-    the same people. Counts under MIN_CELL are hidden. Then the equations anyone can write are
+    mean), and so are more columns wherever the respondents alone would give a hidden one away:
+    the second smallest where one column alone is hidden in a breakdown, and whatever the exact
+    audit of the respondents' equations finds, a coarser grouping being the sum of its finer
+    values (`nesting`: e.g. 40〜59歳 = 40代 + 50代, both tables shown). Those choices depend on
+    the respondents alone, so they agree between questions answered by the same people.
+    Counts under MIN_CELL are hidden. Then the equations anyone can write are
     audited exactly (projections.suppression): segment values add up to the whole ("unknown"
     included), buckets of single choice, scale and number questions add up to their column,
     sums (mean × n) add up across segment values and, for a scale or a one-bin-per-value number,
@@ -136,24 +180,21 @@ def hidden_cells(
 
     if overall.respondents < MIN_CELL:
         return {cell for f in everything for cell in whole(f)}
+    columns_hidden = _hidden_respondents(overall, breakdowns, nesting)
     hidden: set[Cell] = set()
-    for columns in breakdowns.values():
-        small = [f for f in columns if f.respondents < MIN_CELL]
-        rest = [f for f in columns if f.respondents >= MIN_CELL]
-        if len(small) == 1 and rest:
-            small.append(min(rest, key=lambda f: f.respondents))
-        for f in small:
+    for f in everything:
+        if _n_cell(f) in columns_hidden:
             hidden.update(whole(f))
     for f in everything:
         hidden.update(_count_cell(f, b) for b, count in enumerate(f.counts) if count < MIN_CELL)
 
     equations: list[dict[Cell, int]] = []
-    for columns in breakdowns.values():
-        equations.append(line(_n_cell(overall), map(_n_cell, columns)))
+    for total, parts in _lines(overall, breakdowns, nesting):
+        equations.append(line(_n_cell(total), map(_n_cell, parts)))
         for b in range(len(overall.counts)):
-            equations.append(line(_count_cell(overall, b), [_count_cell(f, b) for f in columns]))
+            equations.append(line(_count_cell(total, b), [_count_cell(f, b) for f in parts]))
         if has_mean:
-            equations.append(line(_sum_cell(overall), map(_sum_cell, columns)))
+            equations.append(line(_sum_cell(total), map(_sum_cell, parts)))
     for f in everything:
         buckets = [_count_cell(f, b) for b in range(len(f.counts))]
         if partitioned:
@@ -174,6 +215,26 @@ def hidden_cells(
     return protect(equations, hidden, cost)
 
 
+def _lines(
+    overall: Figures, breakdowns: dict[str, list[Figures]], nesting: Sequence[tuple[Figures, Sequence[Figures]]]
+) -> list[tuple[Figures, Sequence[Figures]]]:
+    """Every total with the parts that add up to it: each breakdown to the whole, each coarser
+    value to its finer ones."""
+    return [(overall, columns) for columns in breakdowns.values()] + list(nesting)
+
+
+def _hidden_respondents(
+    overall: Figures, breakdowns: dict[str, list[Figures]], nesting: Sequence[tuple[Figures, Sequence[Figures]]]
+) -> set[Cell]:
+    """The respondents cells to hide, from the respondents alone: the small ones, then the
+    smallest others until the totals and the nesting determine none of them."""
+    columns = [f for fs in breakdowns.values() for f in fs]
+    hidden = {_n_cell(f) for f in columns if f.respondents < MIN_CELL}
+    equations = [line(_n_cell(total), map(_n_cell, parts)) for total, parts in _lines(overall, breakdowns, nesting)]
+    cost = {_n_cell(f): (f.respondents, i) for i, f in enumerate(columns)}
+    return protect(equations, hidden, cost)
+
+
 def shown_column(f: Figures, hidden: set[Cell], has_mean: bool) -> Column:
     """A column as published: a percent only beside a shown count of shown respondents."""
     n_shown = _n_cell(f) not in hidden
@@ -185,9 +246,9 @@ def shown_column(f: Figures, hidden: set[Cell], has_mean: bool) -> Column:
             percents.append(None)
         else:
             counts.append(count)
-            percents.append(round(100 * count / f.respondents, 1) if n_shown else None)
+            percents.append(round(100 * count / f.respondents, 1) if n_shown and f.respondents else None)
     mean = None
-    if has_mean and n_shown and _sum_cell(f) not in hidden:
+    if has_mean and n_shown and f.respondents and _sum_cell(f) not in hidden:
         mean = round(f.total / f.respondents, 2)
     return Column(
         segment=f.segment,
@@ -198,6 +259,45 @@ def shown_column(f: Figures, hidden: set[Cell], has_mean: bool) -> Column:
         percents=percents,
         mean=mean,
     )
+
+
+# The breakdowns offered, each coarser grouping right after the one it groups.
+SHOWN_SEGMENTS: dict[str, str] = {}
+for _key, _label in SEGMENTS.items():
+    if _key != "all":
+        SHOWN_SEGMENTS[_key] = _label
+        SHOWN_SEGMENTS.update({c: COARSE_SEGMENTS[c] for c, fine in COARSE_OF.items() if fine == _key})
+
+
+def _with_coarser(
+    figures: dict[str, list[Figures]],
+) -> tuple[dict[str, list[Figures]], list[tuple[Figures, list[Figures]]]]:
+    """The breakdowns with each coarser grouping summed from its finer one, and the nesting:
+    each coarser column with the finer columns it adds up."""
+    out: dict[str, list[Figures]] = {}
+    nesting: list[tuple[Figures, list[Figures]]] = []
+    for segment in SHOWN_SEGMENTS:
+        fine = COARSE_OF.get(segment)
+        if fine is None:
+            out[segment] = figures[segment]
+            continue
+        by_value = {f.value: f for f in figures[fine]}
+        out[segment] = []
+        for value, members in COARSE_GROUPS[segment].items():
+            parts = [by_value[m] for m in members if m in by_value]
+            if not parts:
+                continue
+            group = Figures(
+                segment,
+                value,
+                COARSE_LABELS[segment][value],
+                sum(f.respondents for f in parts),
+                [sum(counts) for counts in zip(*(f.counts for f in parts), strict=True)],
+                sum(f.total for f in parts),
+            )
+            out[segment].append(group)
+            nesting.append((group, parts))
+    return out, nesting
 
 
 class Results:
@@ -215,6 +315,10 @@ class Results:
         def respondents(segment: str, value: str) -> int:
             return cells[(SURVEY_COUNT, segment, value)].get(ANSWERED, (0, 0.0))[0]
 
+        # A draft takes no answers (Survey.accept), so its zero is known from its status alone and
+        # is shown as 0. Once published, 0 stays hidden like 1–4: the moment a survey's first
+        # answer arrives would otherwise show.
+        draft = survey.status is SurveyStatus.DRAFT
         questions = []
         for question in survey.questions:
             keys, labels = bucket_labels(question)
@@ -229,14 +333,19 @@ class Results:
                     counts = [found.get(key, (0, 0.0))[0] for key in keys]
                     figures[segment].append(Figures(segment, value, label, answered, counts, total))
             overall = figures.pop("all")[0]
+            figures, nesting = _with_coarser(figures)
             has_mean = isinstance(question, Scale | Number)
-            hidden = hidden_cells(
-                overall,
-                figures,
-                partitioned=not isinstance(question, MultipleChoice | FreeText),
-                has_mean=has_mean,
-                weights=bucket_weights(question),
-            )
+            if draft:
+                hidden: set[Cell] = set()  # nobody can have answered a draft: its zeros are no one's
+            else:
+                hidden = hidden_cells(
+                    overall,
+                    figures,
+                    partitioned=not isinstance(question, MultipleChoice | FreeText),
+                    has_mean=has_mean,
+                    weights=bucket_weights(question),
+                    nesting=nesting,
+                )
             shown_overall = shown_column(overall, hidden, has_mean)
             questions.append(
                 QuestionResult(
@@ -252,9 +361,10 @@ class Results:
         return SurveyResults(
             survey_id=survey.id,
             title=survey.title,
-            respondents=shown(respondents("all", "all")),
+            respondents=0 if draft else shown(respondents("all", "all")),
             min_cell=MIN_CELL,
-            segments={k: v for k, v in SEGMENTS.items() if k != "all"},
+            segments=SHOWN_SEGMENTS,
+            coarser={fine: coarse for coarse, fine in COARSE_OF.items()},
             questions=questions,
         )
 

@@ -33,7 +33,7 @@ from projections.points import PointsProjection
 from projections.results import Results
 from projections.runner import Projector, ProjectorThread
 from projections.surveys import SurveyProjection
-from projections.themes import ThemeReadModel
+from projections.themes import ThemeAssignmentProjection, ThemeReadModel
 
 
 def event_store_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
@@ -100,6 +100,7 @@ class Storage:
                     NoticeProjection(),
                     EngagementProjection(),
                     KpiProjection(),
+                    ThemeAssignmentProjection(),
                 ]
             ),
         )

@@ -16,14 +16,16 @@ from domain.participant import Participant
 from domain.personal_data import text_context, unseal
 from domain.questions import AnyQuestion, MultipleChoice, Number, Scale, SingleChoice
 from domain.response import Response
-from domain.survey import Survey, SurveyStatus
+from domain.survey import Survey, SurveyStatus, SurveyTranslation
 from domain.themes import ThemeAnalysis
 from domain.values import Attributes
 from projections.database import Cursor
 from projections.keystore import live_keys
 from projections.segments import segments_of
+from projections.survey_changes import record_change
 
 QUESTIONS = msgspec.json.Decoder(list[AnyQuestion])
+TRANSLATIONS = msgspec.json.Decoder(dict[str, SurveyTranslation])
 _encode = msgspec.json.encode
 
 CELL_COLUMNS = [
@@ -155,9 +157,13 @@ class SurveyProjection:
             Survey.QuestionAdded,
             Survey.QuestionRevised,
             Survey.QuestionRemoved,
+            Survey.QuestionsReordered,
+            Survey.DetailsCorrected,
+            Survey.ClosingExtended,
             Survey.Published,
             Survey.Closed,
             Survey.ResultsPublished,
+            Survey.TranslationProvided,
             Response.Submitted,
             ThemeAnalysis.Completed,
             ThemeAnalysis.Viewed,
@@ -170,7 +176,14 @@ class SurveyProjection:
         self._plans: dict[UUID, dict[str, tuple[int, list[tuple[str, str]], AnyQuestion]]] = {}
 
     def clear(self, cur: Cursor) -> None:
-        for table in ("theme_analyses", "participant_responses", "free_text_answers", "result_cells", "surveys"):
+        for table in (
+            "theme_analyses",
+            "participant_responses",
+            "free_text_answers",
+            "result_cells",
+            "survey_changes",
+            "surveys",
+        ):
             cur.execute(f"DELETE FROM {table}")
         self._plans.clear()
 
@@ -339,6 +352,22 @@ class SurveyProjection:
                     survey_id,
                 ),
             )
+        elif isinstance(event, Survey.DetailsCorrected | Survey.ClosingExtended):
+            # After publication: the change is also kept as a row of 更新履歴 for respondents.
+            changed = record_change(cur, event)
+            columns = ", ".join(f"{name} = ?" for name in changed)
+            cur.execute(
+                f"UPDATE surveys SET {columns}, updated_at = ? WHERE survey_id = ?",
+                (*changed.values(), at, survey_id),
+            )
+        elif isinstance(event, Survey.QuestionsReordered):
+            row = cur.execute("SELECT questions FROM surveys WHERE survey_id = ?", (survey_id,)).fetchone()
+            by_id = {q.id: q for q in (QUESTIONS.decode(row[0]) if row else [])}
+            questions = [by_id[qid] for qid in event.order if qid in by_id]
+            cur.execute(
+                "UPDATE surveys SET questions = ?, updated_at = ? WHERE survey_id = ?",
+                (_encode(questions).decode(), at, survey_id),
+            )
         elif isinstance(event, Survey.QuestionAdded | Survey.QuestionRevised | Survey.QuestionRemoved):
             self._plans.pop(event.originator_id, None)
             row = cur.execute("SELECT questions FROM surveys WHERE survey_id = ?", (survey_id,)).fetchone()
@@ -367,6 +396,16 @@ class SurveyProjection:
             cur.execute(
                 "UPDATE surveys SET results_published = 1, updated_at = ? WHERE survey_id = ?",
                 (at, survey_id),
+            )
+        elif isinstance(event, Survey.TranslationProvided):
+            row = cur.execute("SELECT translations FROM surveys WHERE survey_id = ?", (survey_id,)).fetchone()
+            translations = TRANSLATIONS.decode(row[0]) if row else {}
+            translations[event.language] = SurveyTranslation(
+                title=event.title, description=event.description, questions=event.questions
+            )
+            cur.execute(
+                "UPDATE surveys SET translations = ?, updated_at = ? WHERE survey_id = ?",
+                (_encode(translations).decode(), at, survey_id),
             )
 
 

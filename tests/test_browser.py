@@ -67,5 +67,5 @@ def test_citizen_answers_and_staff_see_it(browser: Browser, settings: Settings, 
         chart = staff.locator("figure[data-question=q1] svg")
         expect(chart).to_have_attribute("aria-label", re.compile("はい: 7"))
         expect(staff.locator("figure[data-question=q1] svg text", has_text="7")).to_be_visible()
-        staff.get_by_role("link", name="年代").click()  # htmx swaps the breakdown
+        staff.get_by_role("link", name="年代", exact=True).click()  # htmx swaps the breakdown
         expect(staff.get_by_text("年代別の内訳").first).to_be_visible()

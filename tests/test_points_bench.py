@@ -11,6 +11,9 @@ import pytest
 from domain import clock
 from domain.questions import FreeText, MultipleChoice, Number, Scale, SingleChoice
 from domain.values import Role
+from projections.composite import Projections
+from projections.points import TABLES, PointsProjection
+from projections.runner import Projector
 from projections.storage import Storage
 from web import bench_points
 from web.demo import load_demo
@@ -38,6 +41,31 @@ def test_the_points_benchmarks_run_at_toy_sizes_and_emit_their_figures(capsys: p
     rebuild = lines["points.rebuild.sqlite"]
     assert rebuild["events"] >= 3000 and rebuild["awards"] > 2000
     assert rebuild["ratio"] == pytest.approx(rebuild["value"] / rebuild["baseline"], rel=0.01)
+
+
+def _points_tables(storage: Storage) -> dict[str, list[tuple[str, ...]]]:
+    return {
+        table: sorted(tuple(str(value) for value in row) for row in storage.db.query(f"SELECT * FROM {table}"))
+        for table in TABLES
+    }
+
+
+def test_the_ledger_read_model_is_the_same_whatever_the_batches(storage: Storage) -> None:
+    """Spendings, take-backs, revocations and payouts of awards in the same batch are folded in memory,
+    those of earlier batches are updates: both ways must give the same tables."""
+    bench_points.load_ledger(storage, 4000)
+    tables = {}
+    for batch in (3, 1000, 10_000):
+        alone = Projections([PointsProjection()])
+        alone.name = f"points_batches_{batch}"
+        assert Projector(storage.app, storage.db, alone, batch_size=batch).rebuild() >= 4000
+        tables[batch] = _points_tables(storage)
+    assert tables[3] == tables[1000] == tables[10_000]
+    awards = tables[3]["points_awards"]
+    assert len(awards) > 3000
+    assert any(row[6] != row[5] for row in awards)  # some points spent or taken back
+    assert any(row[16] != "None" for row in awards)  # some revoked
+    assert any(row[4] != "None" for row in tables[3]["points_transfers"])  # some paid out
 
 
 def _answers(survey: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from domain.messages import N_
 from domain.survey import SurveyStatus
 from domain.values import Role
 from web.auth import User, current_user
@@ -25,10 +26,10 @@ Rule = Callable[[User | None, Any], bool]
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 # Why a route refused, in the words the error page shows.
-NOT_YOUR_DEPARTMENT = "他の部署のアンケートは編集できません。担当部署の職員にご依頼ください。"
-RESULTS_NOT_YET_PUBLIC = "このアンケートの結果はまだ公開されていません。"
-RESULTS_NOT_PUBLISHED = "他の部署のアンケートの結果は、結果が公開されるまで閲覧できません。"
-TEXT_OF_ANOTHER_DEPARTMENT = (
+NOT_YOUR_DEPARTMENT = N_("他の部署のアンケートは編集できません。担当部署の職員にご依頼ください。")
+RESULTS_NOT_YET_PUBLIC = N_("このアンケートの結果はまだ公開されていません。")
+RESULTS_NOT_PUBLISHED = N_("他の部署のアンケートの結果は、結果が公開されるまで閲覧できません。")
+TEXT_OF_ANOTHER_DEPARTMENT = N_(
     "他の部署のアンケートの自由記述とテーマ分析は閲覧できません。回答者には担当部署だけが読むと約束しているためです。"
 )
 
@@ -127,7 +128,7 @@ def survey_guard(rule: Rule, refusal: str) -> Guard:
         storage = connection.app.state.storage
         survey = await anyio.to_thread.run_sync(storage.catalogue.survey, str(connection.path_params["survey_id"]))
         if survey is None:
-            raise NotFoundException("アンケートが見つかりません。")
+            raise NotFoundException(N_("アンケートが見つかりません。"))
         require(rule(user, survey), refusal)
 
     return guard

@@ -14,14 +14,15 @@ from litestar.handlers.base import BaseRouteHandler
 
 from domain.challenge import ChallengeStatus
 from domain.errors import NotAllowed, NotFound
+from domain.messages import N_
 from domain.proposal import COCREATION_WINDOW, Actor, decidable_by, readable_by, routable_by
 from domain.values import Role
 from projections.cocreation_read import ChallengeView, CoCreationReader, ProposalRow
 from web.auth import User, current_user
 
-PROPOSAL_NOT_FOUND = "提案が見つかりません。"
-BUSINESS_ONLY = "事業者アカウントでログインしてください。"
-NOT_YOUR_CHALLENGE = "他の部署の課題は編集できません。"
+PROPOSAL_NOT_FOUND = N_("提案が見つかりません。")
+BUSINESS_ONLY = N_("事業者アカウントでログインしてください。")
+NOT_YOUR_CHALLENGE = N_("他の部署の課題は編集できません。")
 
 
 def actor_of(storage: Any, user: User | None) -> Actor | None:
@@ -85,7 +86,7 @@ def may_view_challenge(user: User | None, challenge: ChallengeView) -> bool:
 def readable_proposal(storage: Any, user: User | None, proposal_id: UUID) -> tuple[ProposalRow, Actor]:
     """The proposal and who is asking, or 404 for anyone the rules keep out (and 401 if nobody)."""
     if user is None:
-        raise NotAuthorizedException("ログインしてください。")
+        raise NotAuthorizedException(N_("ログインしてください。"))
     proposal = CoCreationReader(storage.db).proposal(str(proposal_id))
     actor = actor_of(storage, user)
     if proposal is None or actor is None or not may_read_proposal(actor, proposal):
@@ -101,12 +102,12 @@ def require(allowed: bool, refusal: str) -> None:
 async def business_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     user = current_user(connection)
     if user is None:
-        raise NotAuthorizedException("ログインしてください。")
+        raise NotAuthorizedException(N_("ログインしてください。"))
     require(is_business(user), BUSINESS_ONLY)
 
 
 async def pipeline_readers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     user = current_user(connection)
     if user is None:
-        raise NotAuthorizedException("ログインしてください。")
-    require(may_see_pipeline(user), "職員のみが利用できます。")
+        raise NotAuthorizedException(N_("ログインしてください。"))
+    require(may_see_pipeline(user), N_("職員のみが利用できます。"))

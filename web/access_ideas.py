@@ -13,14 +13,15 @@
 from typing import Any
 
 from domain.idea import Idea
+from domain.messages import N_
 from domain.values import Role
 from web.auth import User
 
-NOT_A_CITIZEN = (
+NOT_A_CITIZEN = N_(
     "提案を投稿できるのは市民のアカウントだけです。"
     "職員の方が個人として提案する場合は、個人のアカウントをお使いください。"
 )
-NOT_RESPONSIBLE = "この提案に対応できるのは担当部署の職員だけです。"
+NOT_RESPONSIBLE = N_("この提案に対応できるのは担当部署の職員だけです。")
 
 
 def may_submit_idea(user: User | None) -> bool:

@@ -19,11 +19,14 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
 from domain.errors import AlreadyAnswered, DomainError, EmailAlreadyRegistered, InvalidCommand, NotAllowed, NotFound
+from domain.messages import N_
 from projections.storage import Storage
 from web import templating
 from web.auth import SESSION_KEY, current_user
 from web.boundary import BoundaryMiddleware, RefusedInput
+from web.i18n import LocaleMiddleware, gettext
 from web.mailer import Mailer
+from web.page_cache import PublicPages
 from web.routes import (
     api,
     audit,
@@ -32,10 +35,12 @@ from web.routes import (
     engagement,
     ideas,
     kpis,
+    language,
     me,
     notices,
     pages,
     participate,
+    password_reset,
     points,
     points_staff,
     preferences,
@@ -114,9 +119,10 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = domain_status(exc)
     if wants_json(request):
-        body: dict[str, Any] = {"status_code": status, "error": exc.code, "detail": exc.message}
+        # The API's detail stays Japanese in every language: clients read the stable `error` code.
+        body: dict[str, Any] = {"status_code": status, "error": exc.code, "detail": str(exc.message)}
         if isinstance(exc, InvalidCommand) and exc.field_errors:
-            body["field_errors"] = exc.field_errors
+            body["field_errors"] = {field: str(message) for field, message in exc.field_errors.items()}
         return Response(body, status_code=status)
     return error_page(request, status, exc.message)
 
@@ -130,15 +136,15 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if isinstance(exc, NotAuthorizedException) and request.method == "GET":
         return Redirect(f"/login?next={request.url.path}")
     messages = {
-        400: "リクエストの内容が正しくありません。",
-        401: "ログインしてください。",
-        403: "この操作を行う権限がありません。（画面を再読み込みしてからもう一度お試しください）",
-        404: "ページが見つかりません。",
-        405: "この操作はできません。",
-        413: "送信された内容が大きすぎます。",
-        429: "短時間に操作が集中しました。しばらく待ってからもう一度お試しください。",
+        400: N_("リクエストの内容が正しくありません。"),
+        401: N_("ログインしてください。"),
+        403: N_("この操作を行う権限がありません。（画面を再読み込みしてからもう一度お試しください）"),
+        404: N_("ページが見つかりません。"),
+        405: N_("この操作はできません。"),
+        413: N_("送信された内容が大きすぎます。"),
+        429: N_("短時間に操作が集中しました。しばらく待ってからもう一度お試しください。"),
     }
-    message = messages.get(exc.status_code, "エラーが発生しました。")
+    message = messages.get(exc.status_code, N_("エラーが発生しました。"))
     if isinstance(exc, PermissionDeniedException) and exc.detail and "CSRF" not in exc.detail:
         message = exc.detail
     return error_page(request, exc.status_code, message, headers=exc.headers)
@@ -159,7 +165,7 @@ def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if wants_json(request):
         return Response({"status_code": 500, "detail": "internal error"}, status_code=500)
-    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, "申し訳ありません。システムエラーが発生しました。")
+    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, N_("申し訳ありません。システムエラーが発生しました。"))
 
 
 def error_page(
@@ -167,7 +173,8 @@ def error_page(
 ) -> Response[Any]:
     return Template(
         "error.html",
-        context={"status": status, "message": message, "user": current_user(request)},
+        # Messages are written in Japanese; the page shows them in the request's language where known.
+        context={"status": status, "message": gettext(message), "user": current_user(request)},
         status_code=status,
         headers=headers,
     )
@@ -223,8 +230,10 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
             *preferences.routes,
             *engagement.routes,
             *kpis.routes,
+            *language.routes,
             # Sign-in and sign-up attempts are limited per client address (counted in the database).
             Router(path="/", route_handlers=auth_pages.routes, guards=[limit_auth_attempts]),
+            *password_reset.routes,  # its POSTs count against the same per-address budget themselves
             *staff.routes,
             *themes.routes,
             *audit.routes,
@@ -243,6 +252,11 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         stores={"sessions": DatabaseSessionStore(storage.db)},
         middleware=[
             session_config.middleware,
+            # Before any handler, so that every page, error pages included, speaks the request's language;
+            # after the session, so that a signed-in person's saved choice applies.
+            LocaleMiddleware,
+            # Public pages already made answer anonymous visitors here (web/page_cache.py).
+            PublicPages,
             # After the session, so that an error page still knows who is signed in.
             BoundaryMiddleware,
         ],

@@ -18,6 +18,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from domain.errors import NotFound
+from domain.messages import N_
 from domain.values import Role
 
 SESSION_KEY = "user"
@@ -129,7 +130,7 @@ def _guard(allowed: Callable[[User], bool], refusal: str) -> Callable[..., None]
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = current_user(connection)
         if user is None:
-            raise NotAuthorizedException("ログインしてください。")
+            raise NotAuthorizedException(N_("ログインしてください。"))
         if not allowed(user):
             raise PermissionDeniedException(refusal)
 
@@ -137,5 +138,5 @@ def _guard(allowed: Callable[[User], bool], refusal: str) -> Callable[..., None]
 
 
 signed_in = _guard(lambda user: True, "")
-staff_only = _guard(lambda user: user.is_staff, "職員のみが利用できます。")
-auditors_only = _guard(lambda user: user.is_auditor, "監査担当のみが利用できます。")
+staff_only = _guard(lambda user: user.is_staff, N_("職員のみが利用できます。"))
+auditors_only = _guard(lambda user: user.is_auditor, N_("監査担当のみが利用できます。"))

@@ -6,6 +6,8 @@
 - rebuild.{sqlite,postgres}: events per second rebuilding the survey projection from zero over
   200,000+ events; baseline: selecting and decoding the same events without projecting.
 - results.scaling: time to render a results page with 100,000 responses; baseline: 1,000.
+- pages.{results,home,results_json}.{sqlite,postgres} (web/bench_pages.py): anonymous requests/s on
+  the public pages from 64 keep-alive clients; baseline: a bare Litestar app serving the same bytes.
 - points.award_lag, points.claim, points.rebuild (web/bench_points.py) and kpi.scaling
   (web/bench_kpis.py); ideas.* and proposals.* in web/bench_ideas.py and web/bench_cocreation.py.
 - audit.verify: events per second recomputing the tamper-evident event chain over 200,000+ events
@@ -22,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +40,7 @@ from domain.personal_data import new_key, seal, text_context
 from domain.response import Response, response_id
 from domain.values import AgeBand, Attributes, Role, Ward
 from projections.storage import Storage, event_store_env
-from web import bench_cocreation, bench_ideas, bench_kpis, bench_points
+from web import bench_cocreation, bench_ideas, bench_kpis, bench_pages, bench_points
 
 # The PostgreSQL server for the postgres figures (`kyoso bench --database-url` sets it too); each
 # figure runs in a new database of its own there, dropped afterwards. Unset: SQLite figures only.
@@ -141,8 +143,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server_process(data_dir: Path, database_url: str | None, workers: int = 1) -> Iterator[int]:
-    """The deployment layout under test: with several web workers, projections run in their own process."""
+def server_process(
+    data_dir: Path, database_url: str | None, workers: int = 1, target: tuple[str, ...] = ("web.asgi:app",)
+) -> Iterator[int]:
+    """The deployment layout under test: with several web workers, projections run in their own process.
+    `target` is what uvicorn serves (a baseline app is served with the same settings)."""
     port = free_port()
     env = {
         **os.environ,
@@ -164,7 +169,7 @@ def server_process(data_dir: Path, database_url: str | None, workers: int = 1) -
             sys.executable,
             "-m",
             "uvicorn",
-            "web.asgi:app",
+            *target,
             "--host",
             "127.0.0.1",
             "--port",
@@ -233,14 +238,25 @@ def csrf_token(port: int) -> str:
     return r.cookies["kyoso_csrf"]
 
 
-async def fire(port: int, requests: list[bytes], connections: int) -> dict[int, int]:
-    """A lean keep-alive HTTP/1.1 client: pre-built requests, so the client spends little CPU."""
+async def fire(
+    port: int,
+    requests: Iterable[bytes],
+    connections: int,
+    *,
+    until: float | None = None,
+    latencies: list[float] | None = None,
+) -> dict[int, int]:
+    """A lean keep-alive HTTP/1.1 client: pre-built requests, so the client spends little CPU.
+    With `until` (a perf_counter time) it stops then; with `latencies` it records each request's."""
     codes: dict[int, int] = {}
     queue = iter(requests)
 
     async def worker() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         for request in queue:
+            started = time.perf_counter()
+            if until is not None and started > until:
+                break
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
@@ -250,6 +266,8 @@ async def fire(port: int, requests: list[bytes], connections: int) -> dict[int, 
                     length = int(line[15:])
             await reader.readexactly(length)
             codes[status] = codes.get(status, 0) + 1
+            if latencies is not None:
+                latencies.append(time.perf_counter() - started)
         writer.close()
 
     await asyncio.gather(*(worker() for _ in range(connections)))
@@ -500,6 +518,7 @@ def run_benchmarks(only: tuple[str, ...] = (), quick: bool = False) -> None:
             bench_rebuild(kind, quick, with_scaling=scaling)
     if wanted("audit.verify"):
         bench_audit_verify(quick)
+    bench_pages.run(wanted, quick)
     bench_ideas.run(wanted, quick)
     bench_cocreation.run(wanted, quick)
     bench_points.run(wanted, quick)

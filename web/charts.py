@@ -5,16 +5,27 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from projections.segments import SUPPRESSED_LEGEND as HIDDEN_LEGEND
+from projections import segments
+from web.i18n import gettext
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 BAR_COLOUR = "#0b5cad"
 HIDDEN_COLOUR = "#b8b8b8"
-LABEL_WIDTH = 150
-LABEL_LIMIT = 20
-ROW_HEIGHT = 28
-WIDTH = 560
+# Drawn in a narrow box, about the width of a phone's content column, so that the 14-unit text stays
+# at least 12 CSS px on a 390 px phone (it used to be 560 units wide and shrank to 7 px there); wider
+# screens scale it up, within the max-width the stylesheet sets.
+WIDTH = 360
+LABEL_WIDTH = 130
+LABEL_LIMIT = 12
+LEGEND_LIMIT = 11
+LEGEND_COLUMNS = 2
+ROW_HEIGHT = 30
+
+
+def hidden_legend() -> str:
+    """x: 5人未満、… in the reader's language, under the rule as it stands now."""
+    return gettext(segments.SUPPRESSED_LEGEND_MESSAGE) % {"mark": segments.SUPPRESSED, "min": segments.MIN_CELL}
 
 
 def _label(text: str, limit: int = 14) -> str:
@@ -24,7 +35,7 @@ def _label(text: str, limit: int = 14) -> str:
 def _label_width(labels: Sequence[str], limit: int) -> int:
     """Room for the longest label (Japanese characters are about one em wide)."""
     longest = max((len(_label(label, limit)) for label in labels), default=4)
-    return max(80, min(300, 13 * longest + 16))
+    return max(70, min(180, 14 * longest + 16))
 
 
 def _hidden(value: object) -> bool:
@@ -41,10 +52,11 @@ def bar_chart(title: str, labels: Sequence[str], counts: Sequence[int | str]) ->
     plot = WIDTH - label_width - 60
     any_hidden = any(_hidden(c) for c in counts)
     height = ROW_HEIGHT * len(labels) + 8 + (22 if any_hidden else 0)
-    summary = "、".join(f"{label}: {count}" for label, count in zip(labels, counts, strict=True))
+    summary = gettext("、").join(f"{label}: {count}" for label, count in zip(labels, counts, strict=True))
+    described = gettext("（%(summary)s）") % {"summary": summary}
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-label="{escape(title)}（{escape(summary)}）" focusable="false">'
+        f'aria-label="{escape(title)}{escape(described)}" focusable="false">'
     ]
     for i, (label, count) in enumerate(zip(labels, counts, strict=True)):
         y = 4 + i * ROW_HEIGHT
@@ -63,7 +75,7 @@ def bar_chart(title: str, labels: Sequence[str], counts: Sequence[int | str]) ->
         parts.append(f'<text x="{label_width + w + 6}" y="{y + 18}" class="chart-value">{escape(str(count))}</text>')
     if any_hidden:  # no grey here: a hidden count has no bar at all
         y = ROW_HEIGHT * len(labels) + 19
-        parts.append(f'<text x="10" y="{y}" class="chart-legend">{escape(HIDDEN_LEGEND)}</text>')
+        parts.append(f'<text x="10" y="{y}" class="chart-legend">{escape(hidden_legend())}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -71,7 +83,7 @@ def bar_chart(title: str, labels: Sequence[str], counts: Sequence[int | str]) ->
 def _hidden_legend(x: int, y: int) -> str:
     return (
         f'<rect x="{x}" y="{y}" width="12" height="12" fill="{HIDDEN_COLOUR}"/>'
-        f'<text x="{x + 18}" y="{y + 11}" class="chart-legend">{escape(HIDDEN_LEGEND)}</text>'
+        f'<text x="{x + 18}" y="{y + 11}" class="chart-legend">{escape(hidden_legend())}</text>'
     )
 
 
@@ -86,11 +98,12 @@ def stacked_chart(
     shares = [[None] * len(percents) if _hidden(n) else list(percents) for _, percents, n in rows]
     hidden_shares = [100 - sum(p for p in row if p) if any(p is None for p in row) else 0.0 for row in shares]
     any_hidden = any(h > 0.05 for h in hidden_shares)
-    legend_rows = (len(bucket_labels) + 2) // 3 + (1 if any_hidden else 0)
+    legend_rows = (len(bucket_labels) + LEGEND_COLUMNS - 1) // LEGEND_COLUMNS + (1 if any_hidden else 0)
+    see_table = gettext("（数値は隣の表を参照）")
     height = ROW_HEIGHT * len(rows) + 8 + legend_rows * 22
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-label="{escape(title)}（数値は隣の表を参照）" focusable="false">'
+        f'aria-label="{escape(title)}{escape(see_table)}" focusable="false">'
     ]
     for i, ((label, _, respondents), row, hidden) in enumerate(zip(rows, shares, hidden_shares, strict=True)):
         y = 4 + i * ROW_HEIGHT
@@ -120,11 +133,13 @@ def stacked_chart(
             )
     y0 = 8 + ROW_HEIGHT * len(rows)
     for j, label in enumerate(bucket_labels):
-        lx = 10 + (j % 3) * (WIDTH // 3)
-        ly = y0 + (j // 3) * 22
+        lx = 10 + (j % LEGEND_COLUMNS) * (WIDTH // LEGEND_COLUMNS)
+        ly = y0 + (j // LEGEND_COLUMNS) * 22
         parts.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{PALETTE[j % len(PALETTE)]}"/>')
-        parts.append(f'<text x="{lx + 18}" y="{ly + 11}" class="chart-legend">{escape(_label(label, 16))}</text>')
+        parts.append(
+            f'<text x="{lx + 18}" y="{ly + 11}" class="chart-legend">{escape(_label(label, LEGEND_LIMIT))}</text>'
+        )
     if any_hidden:
-        parts.append(_hidden_legend(10, y0 + (len(bucket_labels) + 2) // 3 * 22))
+        parts.append(_hidden_legend(10, y0 + (len(bucket_labels) + LEGEND_COLUMNS - 1) // LEGEND_COLUMNS * 22))
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -27,16 +27,37 @@ def _table(analysis, console: Console) -> None:  # type: ignore[no-untyped-def]
     table.add_column("件数", justify="right")
     table.add_column("キーワード / Keywords")
     table.add_column("代表的な意見 / Quotes")
+    table.add_column("同趣旨 / Duplicates")
+    multi = _multi_theme(analysis.themes)
     for theme in analysis.themes:
         for row, depth in [(theme, 0)] + [(child, 1) for child in theme.children]:
             table.add_row(
                 row.id,
                 ("  └ " if depth else "") + row.label,
-                str(row.size),
+                str(row.size) + (f"\n(複数テーマ {sum(m in multi for m in row.members)})" if depth == 0 else ""),
                 "、".join(row.keywords[:6]),
                 "\n".join(f"「{q.text[:80]}」" for q in row.quotes) if depth == 0 else "",
+                _duplicates_cell(row) if depth == 0 else "",
             )
     console.print(table)
+    console.print(
+        f"同趣旨のまとまり {sum(len(t.duplicates) for t in analysis.themes)} 件、"
+        f"複数のテーマにまたがる意見 {len(multi)} 件 / duplicate groups, opinions in several themes"
+    )
+
+
+def _multi_theme(themes: list[Any]) -> set[str]:
+    seen: dict[str, int] = {}
+    for theme in themes:
+        for m in theme.members:
+            seen[m] = seen.get(m, 0) + 1
+    return {m for m, n in seen.items() if n > 1}
+
+
+def _duplicates_cell(theme: Any) -> str:
+    groups = sorted(theme.duplicates, key=lambda d: -len(d.members))
+    lines = [f"同趣旨 {len(d.members)}件 ({d.representative})" for d in groups[:5]]
+    return "\n".join(lines + ([f"…ほか{len(groups) - 5}まとまり"] if len(groups) > 5 else []))
 
 
 @themes.command(help="Analyse FILE (CSV, UTF-8 or Shift_JIS) and print its themes.")
@@ -148,6 +169,13 @@ def rerun(analysis_id: Any, data_dir: Path | None) -> None:
                 f"モデルが異なります / model differs: recorded {recorded.model.name} {recorded.model.version}, "
                 f"installed {embedder.name} {embedder.version}"
             )
+        from ml.pipeline import ALGORITHM_VERSION
+
+        if recorded.params.get("algorithm_version") not in (None, ALGORITHM_VERSION):
+            raise click.ClickException(
+                f"アルゴリズムが異なります / algorithm differs: recorded {recorded.params['algorithm_version']}, "
+                f"installed {ALGORITHM_VERSION}"
+            )
         wanted = set(recorded.input_ids)
         rows = [r for r in opinions_for(storage, recorded.corpus) if r[0] in wanted]
         if len(rows) != len(wanted):
@@ -170,3 +198,101 @@ def rerun(analysis_id: Any, data_dir: Path | None) -> None:
     )
     if not (same and labels_same):
         raise SystemExit(1)
+
+
+@themes.command(help="Show a recorded analysis: themes, duplicate groups, multi-theme opinions, lift, assignments.")
+@click.argument("analysis_id", type=click.UUID)
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def show(analysis_id: Any, fmt: str, data_dir: Path | None) -> None:
+    import msgspec
+
+    storage = open_storage(settings_for(data_dir))
+    try:
+        view = storage.themes.analysis(str(analysis_id))
+        if view is None:
+            raise click.ClickException(f"分析 {analysis_id} が見つかりません / not found")
+        lift = storage.themes.lift(view)
+        runs = storage.themes.assignments(str(analysis_id))
+    finally:
+        storage.close()
+    if fmt == "json":
+        # Counts, ids and labels only: the opinions' words stay behind the web's access rules.
+        data = {
+            "analysis_id": view.id,
+            "themes": [
+                {"id": t.id, "label": t.label, "size": t.size, "duplicates": msgspec.to_builtins(t.duplicates)}
+                for t in view.themes
+            ],
+            "multi_theme_opinions": sorted(_multi_theme(view.themes)),
+            "lift": msgspec.to_builtins(lift),
+            "assignment": msgspec.to_builtins(runs[0]) if runs else None,
+        }
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    out = Console()
+    multi = _multi_theme(view.themes)
+    table = Table(title=f"{len(view.themes)} themes, {view.input_count} opinions", show_lines=True)
+    for column in ("ID", "テーマ / Theme", "件数", "複数テーマ", "同趣旨 / Duplicates"):
+        table.add_column(column)
+    for t in view.themes:
+        table.add_row(t.id, t.label, str(t.size), str(sum(m in multi for m in t.members)), _duplicates_cell(t))
+    out.print(table)
+    for segment in lift:
+        heat = Table(
+            title=f"lift: {segment.segment} (x = hidden, * = significant after Bonferroni, m={segment.cells_tested})"
+        )
+        heat.add_column("テーマ")
+        for _, label, share in segment.columns:
+            heat.add_column(f"{label}\n{share}", justify="right")
+        for _, label, cells in segment.rows:
+            heat.add_row(
+                label,
+                *[
+                    str(c.count) if c.lift is None else f"{c.count} ×{c.lift:.2f}{'*' if c.significant else ''}"
+                    for c in cells
+                ],
+            )
+        out.print(heat)
+    if runs:
+        run = runs[0]
+        placed = run.by_theme()
+        out.print(
+            f"分析後に届いた意見 {run.opinion_count} 件を割り当て済み ({run.assigned_at}): "
+            + "、".join(f"{t.label} {len(placed.get(t.id, []))}" for t in view.themes)
+            + f"、新しい意見 {run.new_count}"
+            + ("（再分析をおすすめします）" if run.rerun_recommended else "")
+        )
+
+
+@themes.command(help="Assign the opinions that arrived since ANALYSIS_ID to its themes (no re-clustering).")
+@click.argument("analysis_id", type=click.UUID)
+@click.option("--by", "email", required=True, help="E-mail of the staff member on whose behalf it is recorded.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def assign(analysis_id: Any, email: str, data_dir: Path | None) -> None:
+    from domain.errors import DomainError
+    from web.themes import assign_new_opinions
+
+    storage = open_storage(settings_for(data_dir))
+    try:
+        identity = storage.identities.find_by_email(email)
+        if identity is None:
+            raise click.ClickException("そのメールアドレスの職員はいません / no such staff member")
+        try:
+            result = assign_new_opinions(storage, analysis_id, identity.participant_id)
+        except (ValueError, DomainError) as e:
+            raise click.ClickException(str(e)) from None
+    finally:
+        storage.close()
+    click.echo(
+        json.dumps(
+            {
+                "analysis_id": str(analysis_id),
+                "assigned": len(result.assignments),
+                "new_opinions": len(result.far),
+                "threshold": result.threshold,
+                "rerun_recommended": result.rerun_recommended,
+            },
+            ensure_ascii=False,
+        )
+    )

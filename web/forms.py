@@ -5,6 +5,7 @@ from typing import Any
 
 from domain.questions import AnswerValue, AnyQuestion, MultipleChoice, Scale, SingleChoice
 from domain.values import AgeBand, Attributes, Audience, Ward
+from web.i18n import gettext
 
 Form = dict[str, Any]
 
@@ -52,7 +53,7 @@ def parse_date(raw: str, field: str, errors: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors[field] = "日付はYYYY-MM-DDの形式で入力してください。"
+        errors[field] = gettext("日付はYYYY-MM-DDの形式で入力してください。")
         return None
 
 
@@ -60,7 +61,7 @@ def parse_audience(raw: str, errors: dict[str, str]) -> Audience:
     try:
         return Audience(raw)
     except ValueError:
-        errors["audience"] = "対象を選んでください。"
+        errors["audience"] = gettext("対象を選んでください。")
         return Audience.CITIZENS
 
 
@@ -71,15 +72,15 @@ def attributes_from_form(form: Form, errors: dict[str, str]) -> Attributes:
         try:
             ward = Ward(ward_raw)
         except ValueError:
-            errors["ward"] = "地区を一覧から選んでください。"
+            errors["ward"] = gettext("地区を一覧から選んでください。")
     if age_raw:
         try:
             age = AgeBand(age_raw)
         except ValueError:
-            errors["age_band"] = "年代を一覧から選んでください。"
+            errors["age_band"] = gettext("年代を一覧から選んでください。")
     children = {"yes": True, "no": False}.get(children_raw)
     if children_raw and children is None:
-        errors["has_children"] = "選択肢から選んでください。"
+        errors["has_children"] = gettext("選択肢から選んでください。")
     return Attributes(ward=ward, age_band=age, has_children=children)
 
 
@@ -106,9 +107,9 @@ def question_fields(form: Form, errors: dict[str, str]) -> tuple[str, dict[str, 
     elif kind == "text":
         fields["max_length"] = _number(one(form, "max_length", "1000"), "max_length", errors, integer=True)
     else:
-        errors["kind"] = "質問の種類を選んでください。"
+        errors["kind"] = gettext("質問の種類を選んでください。")
     if not fields["text"]:
-        errors["text"] = "質問文を入力してください。"
+        errors["text"] = gettext("質問文を入力してください。")
     return kind, fields
 
 
@@ -116,10 +117,10 @@ def _number(raw: str, field: str, errors: dict[str, str], integer: bool = False)
     try:
         value = float(raw.strip())
     except ValueError:
-        errors[field] = "数値を入力してください。"
+        errors[field] = gettext("数値を入力してください。")
         return 0
     if integer:
         if value != int(value):
-            errors[field] = "整数を入力してください。"
+            errors[field] = gettext("整数を入力してください。")
         return int(value)
     return value

@@ -3,6 +3,8 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from domain.messages import N_
+
 _hasher = PasswordHasher()
 # Verifying against this when the e-mail is unknown keeps login time from revealing accounts.
 _DUMMY_HASH = _hasher.hash("kyoso-timing-equaliser")
@@ -28,7 +30,7 @@ def needs_rehash(password_hash: str) -> bool:
 
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD:
-        return f"パスワードは{MIN_PASSWORD}文字以上にしてください。"
+        return N_("パスワードは%(count)s文字以上にしてください。", count=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        return f"パスワードは{MAX_PASSWORD}文字以内にしてください。"
+        return N_("パスワードは%(count)s文字以内にしてください。", count=MAX_PASSWORD)
     return None

@@ -10,7 +10,8 @@ from domain.questions import QUESTION_KINDS
 from domain.survey import SurveyStatus
 from domain.values import AGE_BAND_LABELS, AUDIENCE_LABELS, ROLE_LABELS, SDG_GOALS, WARD_LABELS, Audience
 from projections.segments import SEGMENT_VALUES, SEGMENTS, SUPPRESSED
-from web import charts
+from web import charts, i18n
+from web.localize import localized, localized_results
 
 
 def kind_of(question: Any) -> str:
@@ -69,16 +70,18 @@ def configure(engine: JinjaTemplateEngine) -> None:
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
+    i18n.install(env)
+    translated = i18n.Translated
     env.globals.update(
-        WARD_LABELS=WARD_LABELS,
-        AGE_BAND_LABELS=AGE_BAND_LABELS,
-        AUDIENCE_LABELS=AUDIENCE_LABELS,
-        ROLE_LABELS=ROLE_LABELS,
-        SDG_GOALS=SDG_GOALS,
-        SEGMENTS=SEGMENTS,
-        SEGMENT_VALUES=SEGMENT_VALUES,
+        WARD_LABELS=translated(WARD_LABELS),
+        AGE_BAND_LABELS=translated(AGE_BAND_LABELS),
+        AUDIENCE_LABELS=translated(AUDIENCE_LABELS),
+        ROLE_LABELS=translated(ROLE_LABELS),
+        SDG_GOALS=translated(SDG_GOALS),
+        SEGMENTS=translated(SEGMENTS),
+        SEGMENT_VALUES=translated(SEGMENT_VALUES),
         SUPPRESSED=SUPPRESSED,
-        QUESTION_KINDS={k: v.kind_label for k, v in QUESTION_KINDS.items()},
+        QUESTION_KINDS=i18n.Translated({k: v.kind_label for k, v in QUESTION_KINDS.items()}),
         Audience=Audience,
         SurveyStatus=SurveyStatus,
         bar_chart=charts.bar_chart,
@@ -86,8 +89,10 @@ def configure(engine: JinjaTemplateEngine) -> None:
         kind_of=kind_of,
         stacked_rows=stacked_rows,
         question_form_values=question_form_values,
+        localized=localized,  # survey content in the reader's language (web/localize.py)
+        localized_results=localized_results,
     )
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
-    env.filters["status_label"] = lambda value: SurveyStatus(value).label
-    env.filters["audience_label"] = lambda value: Audience(value).label
+    env.filters["status_label"] = lambda value: i18n.gettext(SurveyStatus(value).label)
+    env.filters["audience_label"] = lambda value: i18n.gettext(Audience(value).label)

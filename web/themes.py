@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -87,6 +88,42 @@ def run_analysis(
     return analysis_id
 
 
+def new_opinions(storage: Storage, analysis_id: UUID) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(analysed, arrived since) opinions of a recorded analysis's corpus, readable ones only."""
+    recorded = storage.app.get_theme_analysis(analysis_id)
+    analysed_ids = set(recorded.input_ids)
+    rows = opinions_for(storage, recorded.corpus)
+    return [r for r in rows if r[0] in analysed_ids], [r for r in rows if r[0] not in analysed_ids]
+
+
+def assign_new_opinions(storage: Storage, analysis_id: UUID, staff_id: UUID) -> Any:
+    """Puts the opinions that arrived since an analysis into its themes, recorded as an event."""
+    from domain.themes import OpinionAssignment
+    from ml import Opinion, make_embedder
+    from ml.assign import assign
+
+    recorded = storage.app.get_theme_analysis(analysis_id)
+    analysed, new = new_opinions(storage, analysis_id)
+    if not new:
+        raise ValueError("分析の後に届いた意見はありません。")
+    embedder = make_embedder(cache_dir=storage.data_dir / "embeddings")
+    if (embedder.name, embedder.version) != (recorded.model.name, recorded.model.version):
+        raise ValueError("分析に使ったモデルが入れ替わっているため割り当てられません。再分析してください。")
+    themes = [(t.id, t.units or t.members, t.members) for t in recorded.themes]
+    result = assign(themes, dict(analysed), [Opinion(rid, text) for rid, text in new], embedder)
+    storage.app.record_theme_assignment(
+        analysis_id,
+        staff_id=staff_id,
+        assignments=[msgspec.convert(msgspec.to_builtins(a), OpinionAssignment) for a in result.assignments],
+        threshold=result.threshold,
+        rerun_recommended=result.rerun_recommended,
+        model_version=embedder.version,
+        algorithm_version=result.algorithm_version,
+    )
+    storage.projector.catch_up()
+    return result
+
+
 class ThemeJobs:
     """Analyses in flight, one thread each, their progress kept in the database so that any
     web worker can answer the page that polls for it; at most `concurrency` run at once here."""
@@ -138,3 +175,26 @@ class ThemeJobs:
             return None
         job_id, corpus, survey_id, question_id, *progress = row
         return Job(job_id, corpus or survey_corpus(survey_id, question_id), *progress)
+
+
+def machine_labels(themes: list[ThemeNode], opinions: dict[str, str]) -> dict[str, str]:
+    """The machine's suggestion for each theme: a phrase from its most central opinion that is still
+    readable (an erased author's words drop out, and with them any label made of them), else its
+    keyword label."""
+    from ml.labels import phrase_label
+
+    out: dict[str, str] = {}
+    for theme in themes:
+        central = next((opinions[q.id] for q in theme.quotes if opinions.get(q.id)), "")
+        out.setdefault(theme.id, phrase_label(central) or theme.label)
+    return out
+
+
+def who_edited(storage: Storage, ids: set[str]) -> dict[str, tuple[str, str]]:
+    """(role, department) of each staff member by id: the page names the office, not the person."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    sql = f"SELECT participant_id, role, department FROM participants WHERE participant_id IN ({marks})"
+    rows = storage.db.query(sql, list(ids))
+    return {pid: (role, department or "") for pid, role, department in rows}

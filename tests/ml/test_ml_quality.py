@@ -46,15 +46,28 @@ def test_exact_k_and_automatic_k(sib_ja: list[LabelledOpinion], e5: CachedEmbedd
     assert len(analyze(opinions, k=11, embedder=e5).themes) == 11
     auto = analyze(opinions, embedder=e5)
     assert auto.params.k is None
-    assert 2 <= auto.params.k_chosen <= 12 == auto.params.k_range[1]
+    assert 5 <= auto.params.k_chosen <= 12 == auto.params.k_range[1]
     assert len(auto.themes) == auto.params.k_chosen
 
 
+def test_automatic_k_by_stability_finds_about_seven_topics(
+    sib_ja: list[LabelledOpinion], sib_mixed: list[LabelledOpinion], e5: CachedEmbedder
+) -> None:
+    for data in (sib_ja, sib_mixed):
+        auto = analyze([d.opinion for d in data], embedder=e5, seed=0)
+        quality = scores([d.topic for d in data], top_level_labels(auto, _ids(data)))
+        print(len(data), "auto k", auto.params.k_chosen, quality, auto.params.k_scores)
+        assert auto.params.k_criterion == "stability" and len(auto.params.k_scores) == 8
+        assert 5 <= auto.params.k_chosen <= 9 and quality["v_measure"] >= 0.45
+
+
 def _check_level(themes: list[Theme], ids: list[str]) -> None:
-    members = [m for t in themes for m in t.members]
-    assert sorted(members) == sorted(ids)  # every opinion exactly once
+    units = [u for t in themes for u in t.units]
+    assert len(units) == len(set(units))  # every unit exactly once
+    assert {u.split("#")[0] for u in units} <= {m for t in themes for m in t.members} == set(ids)
     for theme in themes:
         assert theme.size == len(theme.members) > 0
+        assert {u.split("#")[0] for u in theme.units} <= set(theme.members)
 
 
 def test_hierarchy_invariants(mixed_k7: ThemeAnalysis, sib_mixed: list[LabelledOpinion]) -> None:
@@ -64,7 +77,7 @@ def test_hierarchy_invariants(mixed_k7: ThemeAnalysis, sib_mixed: list[LabelledO
     for number, theme in enumerate(mixed_k7.themes, start=1):
         assert theme.id == f"t{number}"
         assert theme.children, "every theme has at least one sub-theme"
-        assert sorted(m for c in theme.children for m in c.members) == sorted(theme.members)
+        assert sorted(u for c in theme.children for u in c.units) == sorted(theme.units)
         for child_number, child in enumerate(theme.children, start=1):
             assert child.id == f"t{number}.{child_number}"
             assert child.children == []

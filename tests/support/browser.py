@@ -42,6 +42,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    # Pages follow Accept-Language; a Japanese resident's browser asks for Japanese first (a context
+    # given `locale="en-US"` still asks for English).
+    "--accept-lang=ja-JP,ja",
 ]
 
 

@@ -15,6 +15,7 @@ from litestar.exceptions import (
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
+from litestar.types import ASGIApp
 
 from domain.questions import AnswerValue
 from domain.survey import SurveyStatus
@@ -23,7 +24,18 @@ from projections.results import SurveyResults
 from projections.storage import Storage
 from web import access
 from web.auth import current_user
-from web.routes.common import survey_or_404
+from web.page_cache import (
+    OPT,
+    CachedPage,
+    PublicPageMiddleware,
+    language,
+    page_cache,
+    private_response,
+    public_page,
+    results_at,
+    rule_version,
+)
+from web.routes.common import survey_or_404, visible_survey_at
 
 
 class ResponseIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -103,13 +115,30 @@ async def submit_response(
     return ResponseCreated(response_id=str(response_id), survey_id=str(survey_id))
 
 
-@get("/surveys/{survey_id:uuid}/results", sync_to_thread=True, summary="集計結果（5人未満のセルは非表示）")
-def get_results(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> SurveyResults:
-    survey = _visible_survey(request, storage, survey_id)
+@get(
+    "/surveys/{survey_id:uuid}/results",
+    summary="集計結果（5人未満のセルは非表示）",
+    responses={200: ResponseSpec(data_container=SurveyResults, description="the published results")},
+    middleware=[PublicPageMiddleware],
+    opt=OPT,
+)
+async def get_results(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -> ASGIApp:
+    # The figures are encoded once per change of the read models and shared by everyone allowed to read them.
+    position, survey, user = await visible_survey_at(request, storage, survey_id)
+    cache = page_cache(request)
     # Another department's staff, like everyone else, get published results only.
-    if not access.may_read_results(current_user(request), survey):
+    if not access.may_read_results(user, survey):
         raise PermissionDeniedException("results are not published yet")
-    return storage.results.of(survey)
+    figures = await results_at(cache, storage, position, survey)
+
+    def build() -> CachedPage:
+        return CachedPage.of(msgspec.json.encode(figures), "application/json")
+
+    if user is None:
+        return await public_page(request, position, build)
+    # The same bytes for those signed in (a staff member's live results too), never under the public key.
+    page = await cache.value(position, ("results.json", survey.id, language(request.scope), rule_version()), build)
+    return private_response(page)
 
 
 router = Router(path="/api/v1", route_handlers=[list_surveys, get_survey, submit_response, get_results], tags=["v1"])

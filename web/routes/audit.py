@@ -1,18 +1,39 @@
 """Auditors' pages: recorded theme analyses, the latest events, and results replayed at any past moment."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, post
+from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
 from domain.clock import CITY_TZ
+from domain.errors import InvalidCommand
+from domain.values import ROLE_LABELS, Role
 from projections.checkpoints import CheckpointError
 from projections.storage import Storage
-from web.auth import auditors_only
-from web.routes.common import go, page, survey_or_404
+from web.auth import auditors_only, current_user
+from web.event_names import actor_of, english_name, japanese_name
+from web.i18n import gettext as _
+from web.routes.common import FormData, go, page, survey_or_404, translated
 from web.routes.themes import analysis_page
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event as the audit page lists it: its Japanese name with the English one, and who
+    acted as a role and a department; the id itself only through a recorded lookup."""
+
+    position: int
+    at: datetime | None  # None when the stored record no longer decodes (tampering shows here too)
+    japanese: str | None
+    english: str
+    originator_id: str
+    version: int
+    actor: str | None  # 職員（子育て支援課）; None when no person acted
 
 
 @get("/", sync_to_thread=True)
@@ -20,24 +41,109 @@ def audit_home(request: Request[Any, Any, Any], storage: Storage) -> Template:
     events = storage.app.recorder.select_notifications(
         start=max(1, (storage.app.recorder.max_notification_id() or 0) - 49), limit=50
     )
+    analyses = storage.themes.analyses(limit=200)
     return page(
         request,
         "audit/index.html",
-        analyses=storage.themes.analyses(limit=200),
+        analyses=analyses,
+        analysts=actor_labels(storage, (a.requested_by for a in analyses)),
         projection_failures=storage.projector.failures(limit=200),
         projection_failure_count=storage.projector.failure_count(),
-        events=[(n, _stamp(storage, n)) for n in reversed(events)],
+        events=event_rows(storage, reversed(events)),
         surveys=storage.catalogue.surveys(limit=500),
         integrity=integrity(storage),
     )
 
 
-def _stamp(storage: Storage, notification: Any) -> datetime | None:
-    """When the event happened; None if its stored record no longer decodes (tampering shows here too)."""
+def _decode(storage: Storage, notification: Any) -> Any | None:
     try:
-        return storage.app.mapper.to_domain_event(notification).timestamp  # type: ignore[no-any-return]
+        return storage.app.mapper.to_domain_event(notification)
     except Exception:
         return None
+
+
+def event_rows(storage: Storage, notifications: Iterable[Any]) -> list[EventRow]:
+    decoded = [(n, _decode(storage, n)) for n in notifications]
+    actors = {n.id: actor_of(e) for n, e in decoded if e is not None}
+    labels = actor_labels(storage, (str(a) for a in actors.values() if a is not None))
+    return [
+        EventRow(
+            position=n.id,
+            at=e.timestamp if e is not None else None,
+            japanese=japanese_name(n.topic),
+            english=english_name(n.topic),
+            originator_id=str(n.originator_id),
+            version=n.originator_version,
+            actor=labels.get(str(actors[n.id])) if actors.get(n.id) else None,
+        )
+        for n, e in decoded
+    ]
+
+
+def actor_labels(storage: Storage, ids: Iterable[str]) -> dict[str, str]:
+    """Each participant id as 役割（部署）, from the participants read model."""
+    wanted = sorted({i for i in ids if i})
+    labels: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for pid, role, department, erased in storage.db.query(
+            f"SELECT participant_id, role, department, erased FROM participants WHERE participant_id IN ({marks})",
+            chunk,
+        ):
+            label = _(str(ROLE_LABELS[Role(role)]))
+            if department:
+                label = _("%(role)s（%(department)s）") % {"role": label, "department": department}
+            if erased:
+                label = _("%(label)s・削除済み") % {"label": label}
+            labels[pid] = label
+    for pid in wanted:
+        labels.setdefault(pid, _("不明な利用者"))
+    return labels
+
+
+def _event_at(storage: Storage, position: int) -> tuple[Any, Any]:
+    found = storage.app.recorder.select_notifications(start=position, limit=1)
+    if not found or found[0].id != position:
+        raise NotFoundException(_("その番号のイベントはありません。"))
+    event = _decode(storage, found[0])
+    if event is None or actor_of(event) is None:
+        raise NotFoundException(_("このイベントには照会できる利用者がいません。"))
+    return found[0], event
+
+
+def _lookup_page(
+    request: Request[Any, Any, Any], storage: Storage, position: int, status_code: int = 200, **context: Any
+) -> Template:
+    notification, _ = _event_at(storage, position)
+    (row,) = event_rows(storage, [notification])
+    context.setdefault("errors", {})
+    context.setdefault("reason", "")
+    return page(request, "audit/actor.html", status_code=status_code, row=row, **context)
+
+
+@get("/events/{position:int}/actor", sync_to_thread=True)
+def actor_form(request: Request[Any, Any, Any], storage: Storage, position: int) -> Template:
+    """Asks why, before the person behind an event is shown; nothing about them is on this page."""
+    return _lookup_page(request, storage, position)
+
+
+@post("/events/{position:int}/actor", sync_to_thread=True)
+def resolve_actor(request: Request[Any, Any, Any], storage: Storage, position: int, data: FormData) -> Template:
+    """Records the lookup as an event, then shows the person: the id, and their name and e-mail
+    while the account exists."""
+    _, event = _event_at(storage, position)
+    subject = actor_of(event)
+    reason = str(data.get("reason", ""))
+    user = current_user(request)
+    assert user is not None and subject is not None
+    try:
+        storage.app.record_identity_lookup(auditor_id=user.id, subject_id=subject, position=position, reason=reason)
+    except InvalidCommand as e:
+        errors = translated(e.field_errors)
+        return _lookup_page(request, storage, position, status_code=422, errors=errors, reason=reason)
+    identity = storage.app.identities.get(subject) if storage.app.identities is not None else None
+    return _lookup_page(request, storage, position, resolved=str(subject), identity=identity, reason=reason)
 
 
 def integrity(storage: Storage) -> dict[str, Any]:
@@ -83,7 +189,7 @@ def audit_survey_at(request: Request[Any, Any, Any], storage: Storage, survey_id
             if not 2000 <= moment.year <= 9000:  # replay scans a little past the moment
                 raise ValueError(at)
         except ValueError:
-            moment, error = None, "日時はYYYY-MM-DDTHH:MMの形式（2000年〜）で入力してください。"
+            moment, error = None, _("日時はYYYY-MM-DDTHH:MMの形式（2000年〜）で入力してください。")
     context: dict[str, Any] = {"survey": survey_now, "at": at, "error": error, "past": None}
     if moment is not None:
         past = state_at(storage.app, moment)
@@ -101,7 +207,9 @@ def audit_survey_at(request: Request[Any, Any, Any], storage: Storage, survey_id
 
 
 audit_router = Router(
-    path="/audit", guards=[auditors_only], route_handlers=[audit_home, audit_verify, audit_analysis, audit_survey_at]
+    path="/audit",
+    guards=[auditors_only],
+    route_handlers=[audit_home, audit_verify, audit_analysis, audit_survey_at, actor_form, resolve_actor],
 )
 
 routes = [audit_router]

@@ -5,17 +5,21 @@ import re
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.exceptions import PermissionDeniedException
 from litestar.response import Response, Template
 
 from domain.errors import EmailAlreadyRegistered
 from domain.identities import Consent
+from domain.messages import N_
 from domain.values import Role
 from projections.storage import Storage
 from web.auth import User, current_user, session_data, signed_in
 from web.forms import attributes_from_form, one
+from web.i18n import gettext
 from web.legal import PRIVACY_VERSION, TERMS_VERSION
 from web.passwords import hash_password, needs_rehash, password_problem, verify_password
 from web.routes.common import FormData, go, page, safe_next
+from web.routes.me import profile_page
 from web.security_log import security_event
 from web.sessions import rotate_session
 from web.throttle import throttle_of
@@ -24,16 +28,16 @@ MAX_EMAIL = 254
 # Dots separate the domain's labels and no label contains one, so there is only one way to match:
 # the time is linear in the length (the old pattern backtracked quadratically).
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
-LOCKED = (
+LOCKED = N_(
     "ログインの失敗が続いたため、このメールアドレスでのログインを一時的に停止しています。"
-    "{minutes}分ほど待ってからもう一度お試しください。"
+    "%(minutes)s分ほど待ってからもう一度お試しください。"
 )
 
 
 def email_problem(email: str) -> str | None:
     # The length first: whatever the pattern, a huge address costs nothing more than this.
     if len(email) > MAX_EMAIL or not EMAIL.fullmatch(email):
-        return "メールアドレスの形式が正しくありません。"
+        return gettext("メールアドレスの形式が正しくありません。")
     return None
 
 
@@ -51,17 +55,17 @@ def signup(request: Request[Any, Any, Any], storage: Storage, data: FormData) ->
     if problem := email_problem(email):
         errors["email"] = problem
     if not name:
-        errors["display_name"] = "ニックネームを入力してください。"
+        errors["display_name"] = gettext("ニックネームを入力してください。")
     elif len(name) > 40:
-        errors["display_name"] = "ニックネームは40文字以内にしてください。"
+        errors["display_name"] = gettext("ニックネームは40文字以内にしてください。")
     if problem := password_problem(password):
-        errors["password"] = problem
+        errors["password"] = gettext(problem)
     attributes = attributes_from_form(data, errors)
     if one(data, "agree") != "on":
-        errors["agree"] = "利用規約とプライバシーポリシーへの同意が必要です。"
+        errors["agree"] = gettext("利用規約とプライバシーポリシーへの同意が必要です。")
     next_url = safe_next(one(data, "next"))
     if not errors and storage.identities.find_by_email(email):
-        errors["email"] = EmailAlreadyRegistered().message  # Said before hashing: argon2 is the dear part.
+        errors["email"] = gettext(EmailAlreadyRegistered().message)  # Said before hashing: argon2 is the dear part.
     if not errors:
         try:
             participant_id = storage.app.sign_up(
@@ -73,7 +77,7 @@ def signup(request: Request[Any, Any, Any], storage: Storage, data: FormData) ->
                 consent=Consent(TERMS_VERSION, PRIVACY_VERSION),
             )
         except EmailAlreadyRegistered as e:
-            errors["email"] = e.message
+            errors["email"] = gettext(e.message)
         else:
             _sign_in(request, User(str(participant_id), Role.CITIZEN, name))
             security_event("sign_up", participant_id, client=throttle_of(request).address(request))
@@ -107,7 +111,7 @@ def login(request: Request[Any, Any, Any], storage: Storage, data: FormData) -> 
     # Any e-mail, registered or not, locks the same way, so the lock tells nothing about accounts.
     if email and (wait := throttle.account_locked(email)) is not None:
         security_event("sign_in_locked", None, client=client)
-        message = LOCKED.format(minutes=max(1, math.ceil(wait / 60)))
+        message = gettext(LOCKED) % {"minutes": max(1, math.ceil(wait / 60))}
         return page(request, "login.html", status_code=429, error=message, email=email, next=next_url)
     identity = storage.identities.find_by_email(email) if email else None
     if verify_password(identity.password_hash if identity else None, password) and identity:
@@ -131,7 +135,7 @@ def login(request: Request[Any, Any, Any], storage: Storage, data: FormData) -> 
         request,
         "login.html",
         status_code=401,
-        error="メールアドレスまたはパスワードが正しくありません。",
+        error=gettext("メールアドレスまたはパスワードが正しくありません。"),
         email=email,
         next=next_url,
     )
@@ -147,18 +151,19 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @get("/me", guards=[signed_in], sync_to_thread=True)
 def profile(request: Request[Any, Any, Any], storage: Storage, saved: str = "") -> Template:
-    user = current_user(request)
-    participant = storage.app.get_participant(user.id)  # type: ignore[union-attr]
-    return page(request, "profile.html", attributes=participant.attributes, errors={}, saved=bool(saved))
+    return profile_page(request, storage, saved=saved)
 
 
 @post("/me", guards=[signed_in], sync_to_thread=True)
 def update_profile(request: Request[Any, Any, Any], storage: Storage, data: FormData) -> Response[Any]:
     user = current_user(request)
+    if user is not None and user.role is Role.BUSINESS:
+        # Ward, age band and children describe a person; a company's account has none to give.
+        raise PermissionDeniedException(gettext("事業者アカウントには地区・年代・子育ての項目はありません。"))
     errors: dict[str, str] = {}
     attributes = attributes_from_form(data, errors)
     if errors:
-        return page(request, "profile.html", status_code=422, attributes=attributes, errors=errors, saved=False)
+        return profile_page(request, storage, status_code=422, errors=errors, attributes=attributes)
     storage.app.change_attributes(user.id, attributes)  # type: ignore[union-attr]
     return go(request, "/me?saved=1")
 

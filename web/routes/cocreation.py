@@ -35,10 +35,11 @@ from projections.storage import Storage
 from web import access_cocreation as access
 from web.auth import User, current_user, signed_in, staff_only
 from web.forms import many, one, parse_date
+from web.i18n import Translated, gettext
 from web.legal import PRIVACY_VERSION, TERMS_VERSION
 from web.passwords import hash_password, password_problem
 from web.routes.auth_pages import email_problem, sign_in
-from web.routes.common import FormData, go, page
+from web.routes.common import FormData, go, page, translated
 from web.security_log import security_event
 from web.throttle import limit_auth_attempts, throttle_of
 
@@ -65,7 +66,7 @@ def _goals(values: list[str], errors: dict[str, str]) -> list[int]:
         try:
             goals.append(int(value))
         except ValueError:
-            errors["sdg_goals"] = "SDGsの目標は一覧から選んでください。"
+            errors["sdg_goals"] = gettext("SDGsの目標は一覧から選んでください。")
     return goals
 
 
@@ -74,7 +75,7 @@ def _yen(raw: str, errors: dict[str, str]) -> int:
     try:
         value = int(text)
     except ValueError:
-        errors["cost_yen"] = "市の費用負担は0以上の整数（円）で入力してください。0円でも構いません。"
+        errors["cost_yen"] = gettext("市の費用負担は0以上の整数（円）で入力してください。0円でも構いません。")
         return 0
     return value
 
@@ -95,7 +96,7 @@ def challenges_page(request: Request[Any, Any, Any], storage: Storage, departmen
     departments = sorted({c.department for c in reader(storage).open_challenges(today)})
     return page(
         request, "cocreation/challenges.html", challenges=found, departments=departments, department=department,
-        goal=goal, SDG_GOALS=SDG_GOALS, today=today,
+        goal=goal, SDG_GOALS=Translated(SDG_GOALS), today=today,
     )  # fmt: skip
 
 
@@ -113,7 +114,7 @@ def challenge_page(request: Request[Any, Any, Any], storage: Storage, challenge_
     return page(
         request, "cocreation/challenge.html", challenge=challenge, is_open=challenge.is_open(clock.city_today()),
         may_propose=access.is_business(user), may_manage=access.may_manage_challenge(user, challenge),
-        SDG_GOALS=SDG_GOALS,
+        SDG_GOALS=Translated(SDG_GOALS),
     )  # fmt: skip
 
 
@@ -144,19 +145,19 @@ def business_signup(request: Request[Any, Any, Any], storage: Storage, data: For
     if problem := email_problem(email):
         errors["email"] = problem
     if not name:
-        errors["display_name"] = "担当者名を入力してください。"
+        errors["display_name"] = gettext("担当者名を入力してください。")
     elif len(name) > 40:
-        errors["display_name"] = "担当者名は40文字以内にしてください。"
+        errors["display_name"] = gettext("担当者名は40文字以内にしてください。")
     if problem := password_problem(password):
         errors["password"] = problem
     if one(data, "agree") != "on":
-        errors["agree"] = "利用規約とプライバシーポリシーへの同意が必要です。"
+        errors["agree"] = gettext("利用規約とプライバシーポリシーへの同意が必要です。")
     errors.update({("organisation_name" if k == "name" else k): v for k, v in check_registration(
         organisation_name, kind, number or None).items()})  # fmt: skip
     if not errors and kind == OrganisationKind.CORPORATION and organisation_id_for(number) in storage.app.repository:
-        errors["corporate_number"] = OrganisationExists.message
+        errors["corporate_number"] = gettext(OrganisationExists.message)
     if not errors and storage.identities.find_by_email(email):
-        errors["email"] = EmailAlreadyRegistered().message
+        errors["email"] = gettext(EmailAlreadyRegistered().message)
     if not errors:
         try:
             participant_id = storage.app.sign_up(
@@ -164,7 +165,7 @@ def business_signup(request: Request[Any, Any, Any], storage: Storage, data: For
                 consent=Consent(TERMS_VERSION, PRIVACY_VERSION),
             )  # fmt: skip
         except EmailAlreadyRegistered as e:
-            errors["email"] = e.message
+            errors["email"] = gettext(e.message)
         else:
             sign_in(request, User(str(participant_id), Role.BUSINESS, name))
             security_event("sign_up", participant_id, client=throttle_of(request).address(request))
@@ -186,7 +187,7 @@ def business_signup(request: Request[Any, Any, Any], storage: Storage, data: For
 def organisation_form(request: Request[Any, Any, Any], storage: Storage, exists: str = "") -> Response[Any]:
     if storage.app.organisation_of(_user(request).id):
         return go(request, "/business")
-    errors = {"corporate_number": OrganisationExists.message} if exists else {}
+    errors = {"corporate_number": gettext(OrganisationExists.message)} if exists else {}
     return page(request, "cocreation/organisation_new.html", errors=errors, values={"kind": "corporation"})
 
 
@@ -199,10 +200,10 @@ def create_organisation(request: Request[Any, Any, Any], storage: Storage, data:
             _user(request).id, kind=kind, name=one(data, "organisation_name"), corporate_number=number or None
         )
     except InvalidCommand as e:
-        errors = {("organisation_name" if k == "name" else k): v for k, v in e.field_errors.items()}
+        errors = {("organisation_name" if k == "name" else k): v for k, v in translated(e.field_errors).items()}
         return page(request, "cocreation/organisation_new.html", status_code=422, errors=errors, values=data)
     except OrganisationExists as e:
-        errors = {"corporate_number": e.message}
+        errors = {"corporate_number": gettext(e.message)}
         return page(request, "cocreation/organisation_new.html", status_code=409, errors=errors, values=data)
     storage.projector.catch_up()
     return go(request, "/business")
@@ -217,12 +218,15 @@ def add_member(request: Request[Any, Any, Any], storage: Storage, data: FormData
     identity = storage.identities.find_by_email(one(data, "email").strip())
     if identity is None:
         return _business(
-            request, storage, status_code=422, member_error="そのメールアドレスの事業者アカウントはありません。"
+            request,
+            storage,
+            status_code=422,
+            member_error=gettext("そのメールアドレスの事業者アカウントはありません。"),
         )
     try:
         storage.app.add_organisation_member(organisation, added_by=user.id, participant_id=identity.participant_id)
     except InvalidCommand as e:
-        message = " ".join(e.field_errors.values()) or e.message
+        message = " ".join(translated(e.field_errors).values()) or gettext(e.message)
         return _business(request, storage, status_code=422, member_error=message)
     storage.projector.catch_up()
     return go(request, "/business?added=1")
@@ -265,7 +269,7 @@ def _proposal_form(
 ) -> Template:
     return page(
         request, "cocreation/proposal_new.html", status_code=status_code, challenge=challenge,
-        is_open=challenge.is_open(clock.city_today()) if challenge else True, SDG_GOALS=SDG_GOALS,
+        is_open=challenge.is_open(clock.city_today()) if challenge else True, SDG_GOALS=Translated(SDG_GOALS),
         max_mb=MAX_BYTES // (1024 * 1024), **context,
     )  # fmt: skip
 
@@ -288,7 +292,7 @@ def submit_proposal(request: Request[Any, Any, Any], storage: Storage, data: Upl
                 blobs=AttachmentStore(storage.db),
             )  # fmt: skip
         except InvalidCommand as e:
-            errors = e.field_errors or {"form": e.message}
+            errors = translated(e.field_errors) or {"form": gettext(e.message)}
         else:
             storage.projector.catch_up()
             return go(request, f"/proposals/{proposal_id}?sent=1")
@@ -318,7 +322,7 @@ def _proposal_page(
         next_stages=sorted(TRANSITIONS[proposal.stage], key=list(Stage).index),
         days_in_stage=proposal.days_in_stage(now),
         overdue=proposal.overdue(now), departments=_departments(storage), COCREATION_WINDOW=COCREATION_WINDOW,
-        SDG_GOALS=SDG_GOALS, max_mb=MAX_BYTES // (1024 * 1024), **context,
+        SDG_GOALS=Translated(SDG_GOALS), max_mb=MAX_BYTES // (1024 * 1024), **context,
     )  # fmt: skip
 
 
@@ -339,7 +343,7 @@ def _act(
     try:
         command()
     except InvalidCommand as e:
-        errors = e.field_errors or {"form": e.message}
+        errors = translated(e.field_errors) or {"form": gettext(e.message)}
         return _proposal_page(request, storage, proposal_id, status_code=422, errors=errors, values=values)
     storage.projector.catch_up()
     return go(request, f"/proposals/{proposal_id}#{anchor}")
@@ -412,8 +416,8 @@ def _staff_challenges(
     context.setdefault("errors", {})
     context.setdefault("values", {"sdg_goals": []})
     return page(
-        request, "cocreation/staff_challenges.html", status_code=status_code, challenges=mine, SDG_GOALS=SDG_GOALS,
-        today=clock.city_today(), **context,
+        request, "cocreation/staff_challenges.html", status_code=status_code, challenges=mine,
+        SDG_GOALS=Translated(SDG_GOALS), today=clock.city_today(), **context,
     )  # fmt: skip
 
 
@@ -430,7 +434,7 @@ def create_challenge(request: Request[Any, Any, Any], storage: Storage, data: Fo
         try:
             challenge_id = storage.app.draft_challenge(staff_id=_user(request).id, **details)
         except InvalidCommand as e:
-            errors = e.field_errors or {"form": e.message}
+            errors = translated(e.field_errors) or {"form": gettext(e.message)}
         else:
             storage.projector.catch_up()
             return go(request, f"/staff/challenges/{challenge_id}")
@@ -456,7 +460,7 @@ def _challenge_editor(
     }
     return page(
         request, "cocreation/staff_challenge_edit.html", status_code=status_code, challenge=challenge, values=values,
-        errors=context.pop("errors", {}), SDG_GOALS=SDG_GOALS,
+        errors=context.pop("errors", {}), SDG_GOALS=Translated(SDG_GOALS),
         proposals=len(reader(storage).proposals(challenge_id=challenge.id)), **context,
     )  # fmt: skip
 
@@ -477,7 +481,7 @@ def revise_challenge(
         try:
             storage.app.revise_challenge(challenge_id, staff_id=_user(request).id, **details)
         except InvalidCommand as e:
-            errors = e.field_errors or {"form": e.message}
+            errors = translated(e.field_errors) or {"form": gettext(e.message)}
     if errors:
         values = {**data, "sdg_goals": many(data, "sdg_goals")}
         return _challenge_editor(request, storage, challenge, status_code=422, errors=errors, values=values)
@@ -496,7 +500,7 @@ def challenge_lifecycle(
     try:
         commands[action](challenge_id, staff_id=_user(request).id)
     except InvalidCommand as e:
-        return _challenge_editor(request, storage, challenge, status_code=422, errors={"form": e.message})
+        return _challenge_editor(request, storage, challenge, status_code=422, errors={"form": gettext(e.message)})
     storage.projector.catch_up()
     return go(request, f"/staff/challenges/{challenge_id}")
 
@@ -540,9 +544,9 @@ def pipeline(
         filters={"stage": stage, "department": department, "challenge": challenge, "goal": goal,
                  "fiscal_year": fiscal_year},
         departments=read.departments(), challenges=read.challenges(), years=years, per_year=per_year,
-        year_labels=[f"{y}年度" for y in years],
+        year_labels=[gettext("%(year)s年度") % {"year": y} for y in years],
         this_year=this_year, this_year_count=read.new_in_fiscal_year(this_year), target=PLAN_TARGET,
-        overdue=sum(1 for p in rows if p.overdue(now)), SDG_GOALS=SDG_GOALS, Stage=Stage,
+        overdue=sum(1 for p in rows if p.overdue(now)), SDG_GOALS=Translated(SDG_GOALS), Stage=Stage,
         unverified=read.organisations(unverified_only=True) if access.may_verify_organisations(user) else [],
     )  # fmt: skip
 

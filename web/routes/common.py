@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from urllib.parse import urlparse
 from uuid import UUID
 
+import anyio.to_thread
 from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
@@ -12,7 +13,10 @@ from litestar.response import Redirect, Response, Template
 
 from projections.catalogue import SurveyDetail
 from projections.storage import Storage
-from web.auth import current_user
+from web import access
+from web.auth import User, current_user
+from web.i18n import gettext
+from web.page_cache import Version, page_cache, signed_in, survey_at
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -20,6 +24,11 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 def page(request: Request[Any, Any, Any], name: str, status_code: int = 200, **context: Any) -> Template:
     context.setdefault("user", current_user(request))
     return Template(name, context=context, status_code=status_code)
+
+
+def translated(errors: dict[str, str]) -> dict[str, str]:
+    """A rule's messages (written in Japanese where the rule is) in the request's language."""
+    return {field: gettext(message) for field, message in errors.items()}
 
 
 def go(request: Request[Any, Any, Any], url: str) -> Response[Any]:
@@ -46,5 +55,19 @@ def safe_next(url: str | None, default: str = "/") -> str:
 def survey_or_404(storage: Storage, survey_id: UUID) -> SurveyDetail:
     survey = storage.catalogue.survey(str(survey_id))
     if survey is None:
-        raise NotFoundException("アンケートが見つかりません。")
+        raise NotFoundException(gettext("アンケートが見つかりません。"))
     return survey
+
+
+async def visible_survey_at(
+    request: Request[Any, Any, Any], storage: Storage, survey_id: UUID
+) -> tuple[Version, SurveyDetail, User | None]:
+    """For a cached public page: the read models' position, the survey as it stands there, and who
+    asks (None for an anonymous visitor, found without a worker thread); a 404 where they may not see it."""
+    cache = page_cache(request)
+    position = await cache.position()
+    survey = await survey_at(cache, storage, position, survey_id)
+    user = await anyio.to_thread.run_sync(current_user, request) if signed_in(request.scope) else None
+    if survey is None or not access.may_view_survey(user, survey):
+        raise NotFoundException("アンケートが見つかりません。")
+    return position, survey, user

@@ -17,7 +17,8 @@ from projections.engagement_read import MIN_GROUP, OTHERS, EngagementReader, end
 from projections.storage import Storage
 from web.auth import User, current_user, staff_only
 from web.forms import one, parse_date
-from web.routes.common import FormData, go, page
+from web.i18n import gettext
+from web.routes.common import FormData, go, page, translated
 
 
 def _user(request: Request[Any, Any, Any]) -> User:
@@ -88,9 +89,9 @@ def draft_wave(request: Request[Any, Any, Any], storage: Storage, data: FormData
                 department=one(data, "department") or None,
             )
         except InvalidCommand as e:
-            errors = e.field_errors or {"label": e.message}
+            errors = translated(e.field_errors) or {"label": gettext(e.message)}
         except NotAllowed as e:
-            errors = {"label": e.message}
+            errors = {"label": gettext(e.message)}
         else:
             storage.projector.catch_up()
             return go(request, f"/staff/surveys/{survey_id}")

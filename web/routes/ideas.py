@@ -13,15 +13,25 @@ from litestar.response import Response, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from domain.errors import InvalidCommand
-from domain.idea_values import MAX_BODY, MAX_COMMENT, MAX_TITLE, STATUS_LABELS, IdeaStatus, department_choices
+from domain.idea_values import (
+    MAX_BODY,
+    MAX_COMMENT,
+    MAX_TITLE,
+    POLICY_AREAS,
+    STATUS_LABELS,
+    IdeaStatus,
+    department_choices,
+)
 from domain.values import SDG_GOALS, Ward, sdg_goal_of
 from projections.idea_list import MAX_LIMIT, MAX_OFFSET, SORT_LABELS, SORTS, CommentView, Filters, IdeaDetail, IdeaList
 from projections.storage import Storage
 from web import access_ideas as rules
 from web.auth import User, current_user, signed_in, staff_only
 from web.forms import many, one
+from web.i18n import Translated, gettext
 from web.routes.api import Problem
-from web.routes.common import FormData, go, page
+from web.routes.common import FormData, go, translated
+from web.routes.common import page as common_page
 
 PAGE_SIZE = 20
 
@@ -32,6 +42,14 @@ def _ideas(storage: Storage) -> IdeaList:
 
 def _departments(storage: Storage) -> list[str]:
     return department_choices(storage.catalogue.departments())
+
+
+# The policy areas are the city's own words, shown in the request's language; departments are names.
+AREA_LABELS = Translated({area: area for area in POLICY_AREAS})
+
+
+def page(request: Request[Any, Any, Any], name: str, status_code: int = 200, **context: Any) -> Template:
+    return common_page(request, name, status_code, areas=AREA_LABELS, **context)
 
 
 def _signed(request: Request[Any, Any, Any]) -> User:
@@ -49,18 +67,18 @@ def _filters(status: str, department: str, goal: str, ward: str, q: str, sort: s
         try:
             chosen_status = IdeaStatus(status)
         except ValueError:
-            errors["status"] = "状態を一覧から選んでください。"
+            errors["status"] = gettext("状態を一覧から選んでください。")
     if ward:
         try:
             chosen_ward = Ward(ward)
         except ValueError:
-            errors["ward"] = "地区を一覧から選んでください。"
+            errors["ward"] = gettext("地区を一覧から選んでください。")
     if goal:
         chosen_goal = sdg_goal_of(goal)
         if chosen_goal is None:
-            errors["goal"] = "SDGsの目標は1〜17の番号で選んでください。"
+            errors["goal"] = gettext("SDGsの目標は1〜17の番号で選んでください。")
     if sort and sort not in SORTS:
-        errors["sort"] = "並び順を一覧から選んでください。"
+        errors["sort"] = gettext("並び順を一覧から選んでください。")
     filters = Filters(
         status=chosen_status,
         department=department or None,
@@ -86,7 +104,7 @@ def _idea_form(data: FormData) -> tuple[dict[str, Any], dict[str, str]]:
         if (number := sdg_goal_of(raw)) is not None:
             goals.append(number)
         else:
-            errors["sdg_goals"] = "SDGsの目標は1〜17の番号で選んでください。"
+            errors["sdg_goals"] = gettext("SDGsの目標は1〜17の番号で選んでください。")
     fields = {
         "title": one(data, "title"),
         "body": one(data, "body"),
@@ -139,9 +157,9 @@ def idea_index(
         query=query,
         departments=_departments(storage),
         may_submit=rules.may_submit_idea(current_user(request)),
-        sort_labels=SORT_LABELS,
+        sort_labels=Translated(SORT_LABELS),
         statuses=list(IdeaStatus),
-        goals=SDG_GOALS,
+        goals=Translated(SDG_GOALS),
     )
 
 
@@ -150,7 +168,9 @@ def new_idea(request: Request[Any, Any, Any], storage: Storage) -> Template:
     rules_ok = rules.may_submit_idea(current_user(request))
     if not rules_ok:
         raise PermissionDeniedException(rules.NOT_A_CITIZEN)
-    return page(request, "ideas/new.html", errors={}, values={}, departments=_departments(storage), goals=SDG_GOALS)
+    return page(
+        request, "ideas/new.html", errors={}, values={}, departments=_departments(storage), goals=Translated(SDG_GOALS)
+    )
 
 
 @post("/", sync_to_thread=True, guards=[signed_in])
@@ -163,7 +183,7 @@ def create_idea(request: Request[Any, Any, Any], storage: Storage, data: FormDat
         try:
             idea_id = storage.app.submit_idea(user.id, departments=_departments(storage), **fields)
         except InvalidCommand as e:
-            errors = e.field_errors or {"title": e.message}
+            errors = translated(e.field_errors) or {"title": gettext(e.message)}
         else:
             storage.projector.catch_up()
             return go(request, f"/ideas/{idea_id}")
@@ -174,7 +194,7 @@ def create_idea(request: Request[Any, Any, Any], storage: Storage, data: FormDat
         errors=errors,
         values=_form_values(fields),
         departments=_departments(storage),
-        goals=SDG_GOALS,
+        goals=Translated(SDG_GOALS),
     )
 
 
@@ -195,7 +215,7 @@ def _detail_page(
         history=[h for h in ideas.history(idea.id) if h.kind in ("status", "reassigned", "answered", "withdrawn")],
         supported=supported,
         rules=rules,
-        status_labels=STATUS_LABELS,
+        status_labels=Translated(STATUS_LABELS),
         **context,
     )
 
@@ -225,7 +245,7 @@ def edit_idea_form(request: Request[Any, Any, Any], storage: Storage, idea_id: U
         errors={},
         values=values,
         departments=_departments(storage),
-        goals=SDG_GOALS,
+        goals=Translated(SDG_GOALS),
     )
 
 
@@ -238,7 +258,7 @@ def edit_idea(request: Request[Any, Any, Any], storage: Storage, idea_id: UUID, 
         try:
             storage.app.edit_idea(idea_id, user.id, departments=_departments(storage), **fields)
         except InvalidCommand as e:
-            errors = e.field_errors or {"title": e.message}
+            errors = translated(e.field_errors) or {"title": gettext(e.message)}
         else:
             storage.projector.catch_up()
             return go(request, f"/ideas/{idea_id}")
@@ -250,7 +270,7 @@ def edit_idea(request: Request[Any, Any, Any], storage: Storage, idea_id: UUID, 
         errors=errors,
         values=_form_values(fields),
         departments=_departments(storage),
-        goals=SDG_GOALS,
+        goals=Translated(SDG_GOALS),
     )
 
 
@@ -290,7 +310,7 @@ def comment(request: Request[Any, Any, Any], storage: Storage, idea_id: UUID, da
     try:
         comment_id = storage.app.post_comment(idea_id, user.id, text, parent_id=parent_id)
     except InvalidCommand as e:
-        errors = e.field_errors or {"text": e.message}
+        errors = translated(e.field_errors) or {"text": gettext(e.message)}
         return _detail_page(
             request,
             storage,
@@ -324,7 +344,7 @@ def hide(
             storage,
             idea,
             status_code=422,
-            hide_errors={str(comment_id): e.field_errors.get("reason", e.message)},
+            hide_errors={str(comment_id): translated(e.field_errors).get("reason", gettext(e.message))},
         )
     storage.projector.catch_up()
     return go(request, f"/ideas/{idea_id}#comment-{comment_id}")
@@ -374,7 +394,7 @@ def _manage_page(
         history=_ideas(storage).history(idea.id),
         departments=[d for d in _departments(storage) if d != idea.department],
         statuses=[s for s in IdeaStatus if s is not IdeaStatus.RECEIVED],
-        status_labels=STATUS_LABELS,
+        status_labels=Translated(STATUS_LABELS),
         **context,
     )
 
@@ -392,7 +412,12 @@ def _staff_command(
         getattr(storage.app, command)(idea_id, staff_id=_signed(request).id, **kwargs)
     except InvalidCommand as e:
         return _manage_page(
-            request, storage, idea_id, status_code=422, errors=e.field_errors or {"form": e.message}, values=data
+            request,
+            storage,
+            idea_id,
+            status_code=422,
+            errors=translated(e.field_errors) or {"form": gettext(e.message)},
+            values=data,
         )
     storage.projector.catch_up()
     return go(request, f"/staff/ideas/{idea_id}")

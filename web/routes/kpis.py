@@ -30,8 +30,9 @@ from projections.kpis_read import Dashboard, Figure, KpiReader, MeasurementRow, 
 from projections.storage import Storage
 from web.auth import User, current_user, staff_only
 from web.forms import one, parse_date
+from web.i18n import gettext
 from web.routes.api import Problem
-from web.routes.common import FormData, go, page
+from web.routes.common import FormData, go, page, translated
 
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
@@ -65,7 +66,10 @@ def parse_view(fiscal_year: str, as_of: str, today: date) -> tuple[int, date | N
         if text.isdigit() and len(text) == 4 and EARLIEST_YEAR <= int(text) <= LATEST_YEAR:
             year = int(text)
         else:
-            errors["fiscal_year"] = f"年度は{EARLIEST_YEAR}〜{LATEST_YEAR}の西暦4桁で指定してください（例: 2025）。"
+            errors["fiscal_year"] = gettext("年度は%(first)s〜%(last)sの西暦4桁で指定してください（例: 2025）。") % {
+                "first": EARLIEST_YEAR,
+                "last": LATEST_YEAR,
+            }
     day = None
     text = unicodedata.normalize("NFKC", as_of).strip()
     if text:
@@ -78,12 +82,16 @@ def parse_view(fiscal_year: str, as_of: str, today: date) -> tuple[int, date | N
             else:
                 raise ValueError(text)
         except ValueError:
-            errors["as_of"] = "基準日はYYYY-MM-DD（その日の終わり）またはYYYY-MM（その月末）の形式で指定してください。"
+            errors["as_of"] = gettext(
+                "基準日はYYYY-MM-DD（その日の終わり）またはYYYY-MM（その月末）の形式で指定してください。"
+            )
         else:
             if day > today:
-                errors["as_of"] = "基準日に未来の日付は指定できません。"
+                errors["as_of"] = gettext("基準日に未来の日付は指定できません。")
             elif day.year < EARLIEST_YEAR:
-                errors["as_of"] = f"基準日は{EARLIEST_YEAR}年以降の日付を指定してください。"
+                errors["as_of"] = gettext("基準日は%(first)s年以降の日付を指定してください。") % {
+                    "first": EARLIEST_YEAR
+                }
     if errors:
         raise InvalidCommand(" ".join(errors.values()), field_errors=errors)
     return year, day
@@ -101,8 +109,8 @@ def as_of_choices(fiscal_year: int, today: date) -> list[tuple[str, str]]:
         y, m = (fiscal_year, 4 + i) if i < 9 else (fiscal_year + 1, i - 8)
         last = date(y, m, calendar.monthrange(y, m)[1])
         if last < today:
-            suffix = "（年度末）" if m == 3 else ""
-            choices.append((last.isoformat(), f"{y}年{m}月末{suffix}"))
+            label = gettext("%(year)s年%(month)s月末（年度末）") if m == 3 else gettext("%(year)s年%(month)s月末")
+            choices.append((last.isoformat(), label % {"year": y, "month": m}))
     return list(reversed(choices))
 
 
@@ -112,7 +120,11 @@ def as_of_choices(fiscal_year: int, today: date) -> list[tuple[str, str]]:
 def _chart_rows(figure: Figure) -> tuple[list[str], list[float]]:
     """The bars of a KPI's chart: the numbers it has (a missing one gets no bar, and no mark)."""
     labels, values = [], []
-    for label, value in (("実績", figure.value), ("年度末見込み", figure.pace), ("目標", figure.target)):
+    for label, value in (
+        (gettext("実績"), figure.value),
+        (gettext("年度末見込み"), figure.pace),
+        (gettext("目標"), figure.target),
+    ):
         if value is not None:
             labels.append(label)
             values.append(int(value) if value == int(value) else value)
@@ -121,13 +133,15 @@ def _chart_rows(figure: Figure) -> tuple[list[str], list[float]]:
 
 def _month_rows(figure: Figure) -> tuple[list[str], list[float]]:
     shown = [m for m in figure.months if m.value is not None]
-    return [m.label for m in shown], [int(m.value) if m.value == int(m.value) else m.value for m in shown]  # type: ignore[arg-type]
+    return [gettext("%(month)s月") % {"month": int(m.key[5:])} for m in shown], [
+        int(m.value) if m.value == int(m.value) else m.value for m in shown
+    ]  # type: ignore[arg-type]
 
 
 def status_label(figure: Figure) -> str:
     if figure.on_track is None:
         return "—"
-    return "達成見込み" if figure.on_track else "未達の見込み"
+    return gettext("達成見込み") if figure.on_track else gettext("未達の見込み")
 
 
 @get("/kpis", sync_to_thread=True)
@@ -304,7 +318,7 @@ def _names(storage: Storage, rows: list[MeasurementRow]) -> dict[str, str]:
     names = {}
     for staff_id in {r.recorded_by for r in rows}:
         identity = storage.identities.get(UUID(staff_id))
-        names[staff_id] = identity.display_name if identity else "（削除済み）"
+        names[staff_id] = identity.display_name if identity else gettext("（削除済み）")
     return names
 
 
@@ -348,14 +362,14 @@ def measurements_page(
 def _value(raw: str, errors: dict[str, str]) -> float:
     text = unicodedata.normalize("NFKC", raw).replace(",", "").strip()
     if not text:
-        errors["value"] = "値を入力してください。"
+        errors["value"] = gettext("値を入力してください。")
         return math.nan
     try:
         if len(text) > MAX_NUMBER_TEXT:
             raise ValueError(text)
         return float(text)
     except ValueError:
-        errors["value"] = "値を数値で入力してください（例: 1600、92.5）。"
+        errors["value"] = gettext("値を数値で入力してください（例: 1600、92.5）。")
         return math.nan
 
 
@@ -372,7 +386,9 @@ def record_measurement(request: Request[Any, Any, Any], storage: Storage, data: 
         try:
             corrects = UUID(raw)
         except ValueError:
-            errors["corrects"] = "訂正する測定値の指定が正しくありません。履歴の「訂正する」から選んでください。"
+            errors["corrects"] = gettext(
+                "訂正する測定値の指定が正しくありません。履歴の「訂正する」から選んでください。"
+            )
     # Every problem at once: what the form could not read, and what the rules refuse.
     errors = check_measurement(kpi, value, measured_on, source, clock.city_today()) | errors
     if not errors:
@@ -381,7 +397,7 @@ def record_measurement(request: Request[Any, Any, Any], storage: Storage, data: 
                 user.id, kpi=kpi, value=value, measured_on=measured_on, source=source, corrects=corrects
             )
         except InvalidCommand as e:
-            errors = e.field_errors or {"form": e.message}
+            errors = translated(e.field_errors) or {"form": gettext(e.message)}
         else:
             storage.projector.catch_up()
             return go(request, f"/staff/kpis/measurements?recorded={measurement_id}#m-{measurement_id}")

@@ -19,6 +19,7 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Response, Template
 
 from domain.errors import InvalidCommand
+from domain.messages import N_
 from domain.notice import MAX_BODY, MAX_TITLE, LinkKind, OpenedHow, Segment
 from domain.values import SDG_GOALS, AgeBand, Role, Ward, sdg_goal_of
 from projections import notices_read as read
@@ -27,17 +28,18 @@ from projections.storage import Storage
 from web import access
 from web.auth import User, current_user, signed_in, staff_only
 from web.forms import Form, many, one
+from web.i18n import Translated, gettext
 from web.mailer import recipient_of
 from web.notice_jobs import MAIL_KIND, NoticeJobs
 from web.routes.api import Problem
-from web.routes.common import FormData, go, page
+from web.routes.common import FormData, go, page, translated
 
-NOT_YOUR_NOTICE = "他の部署のお知らせは表示・送信できません。"
+NOT_YOUR_NOTICE = N_("他の部署のお知らせは表示・送信できません。")
 LINK_ACTIONS = {
-    LinkKind.SURVEY: "アンケートに回答する",
-    LinkKind.IDEA: "提案を見る",
-    LinkKind.CHALLENGE: "課題を見る",
-    LinkKind.MENU: "SDGsアクションメニューを見る",
+    LinkKind.SURVEY: N_("アンケートに回答する"),
+    LinkKind.IDEA: N_("提案を見る"),
+    LinkKind.CHALLENGE: N_("課題を見る"),
+    LinkKind.MENU: N_("SDGsアクションメニューを見る"),
 }
 HAS_CHILDREN = {"yes": True, "no": False}
 _jobs_lock = threading.Lock()
@@ -79,7 +81,7 @@ def segment_from(form: Form, storage: Storage, errors: dict[str, str]) -> Segmen
             try:
                 chosen.append(kind(value))
             except ValueError:
-                errors[name] = "一覧から選んでください。"
+                errors[name] = gettext("一覧から選んでください。")
         return tuple(dict.fromkeys(chosen))
 
     wards = members("wards", Ward)
@@ -89,16 +91,16 @@ def segment_from(form: Form, storage: Storage, errors: dict[str, str]) -> Segmen
     for value in many(form, "follows_goals"):
         goal = sdg_goal_of(value)
         if goal is None:
-            errors["follows_goals"] = "SDGsの目標は1〜17の番号で選んでください。"
+            errors["follows_goals"] = gettext("SDGsの目標は1〜17の番号で選んでください。")
         else:
             goals.append(goal)
     known = set(_departments(storage))
     departments = tuple(dict.fromkeys(d.strip() for d in many(form, "follows_departments") if d.strip()))
     if any(d not in known for d in departments):
-        errors["follows_departments"] = "部署を一覧から選んでください。"
+        errors["follows_departments"] = gettext("部署を一覧から選んでください。")
     raw_children = one(form, "has_children")
     if raw_children and raw_children not in HAS_CHILDREN:
-        errors["has_children"] = "選択肢から選んでください。"
+        errors["has_children"] = gettext("選択肢から選んでください。")
     survey_id = None
     if raw_survey := one(form, "not_answered_survey_id").strip():
         try:
@@ -106,7 +108,7 @@ def segment_from(form: Form, storage: Storage, errors: dict[str, str]) -> Segmen
         except ValueError:
             survey_id = None
         if survey_id is None or storage.catalogue.survey(str(survey_id)) is None:
-            errors["not_answered_survey_id"] = "アンケートを一覧から選んでください。"
+            errors["not_answered_survey_id"] = gettext("アンケートを一覧から選んでください。")
             survey_id = None
     segment = Segment(
         wards=wards,
@@ -134,7 +136,7 @@ def _link_from(form: Form, errors: dict[str, str]) -> tuple[LinkKind | None, UUI
     try:
         return LinkKind(kind), UUID(raw_id)
     except ValueError:
-        errors["link"] = "リンク先を一覧から選んでください。"
+        errors["link"] = gettext("リンク先を一覧から選んでください。")
         return None, None
 
 
@@ -169,7 +171,7 @@ def _picker_context(storage: Storage, user: User) -> dict[str, Any]:
         "WARDS": list(Ward),
         "AGE_BANDS": list(AgeBand),
         "ROLES": [Role.CITIZEN, Role.BUSINESS, Role.STAFF],
-        "SDG_GOALS": SDG_GOALS,
+        "SDG_GOALS": Translated(SDG_GOALS),
     }
 
 
@@ -198,7 +200,7 @@ def staff_notices(request: Request[Any, Any, Any], storage: Storage) -> Template
         segments={n.id: read.describe_segment(n.segment, titles.get(str(n.segment.not_answered_survey_id)))
                   for n in sent if n.segment},
         chart_labels=[n.title for n in sent], chart_values=[_chart_value(n.reach, n.small) for n in sent],
-        years=years, year_labels=[r.label for _, r in years],
+        years=years, year_labels=[gettext("%(year)s年度") % {"year": y} for y, _ in years],
         year_values=[_chart_value(r.reach, r.small) for _, r in years],
         by_segment=read.by_segment(storage.db, department, titles), people=read.people, percent=_percent,
     )  # fmt: skip
@@ -216,7 +218,7 @@ def _compose(request: Request[Any, Any, Any], storage: Storage, status_code: int
     context.setdefault("values", dict(DEFAULT_SEGMENT))
     return page(
         request, "notices/new.html", status_code=status_code, links=read.link_choices(storage.db, user.department),
-        LINK_LABELS={k: k.label for k in LinkKind}, max_title=MAX_TITLE, max_body=MAX_BODY,
+        LINK_LABELS={k: gettext(k.label) for k in LinkKind}, max_title=MAX_TITLE, max_body=MAX_BODY,
         **_picker_context(storage, user), **context,
     )  # fmt: skip
 
@@ -234,14 +236,14 @@ def create_notice(request: Request[Any, Any, Any], storage: Storage, state: Stat
     sending = one(data, "action") == "send"
     segment = segment_from(data, storage, errors) if sending else None
     if not errors and segment is not None and read.count_segment(storage.db, segment) == 0:
-        errors["segment"] = "この条件で届く人はいません。条件を見直してください。"
+        errors["segment"] = gettext("この条件で届く人はいません。条件を見直してください。")
     if not errors:
         try:
             notice_id = storage.app.draft_notice(
                 staff_id=user.id, title=one(data, "title"), body=one(data, "body"), link_kind=kind, link_id=link_id
             )
         except InvalidCommand as e:
-            errors = e.field_errors or {"form": e.message}
+            errors = translated(e.field_errors) or {"form": gettext(e.message)}
         else:
             storage.projector.catch_up()
             if segment is None:
@@ -272,9 +274,13 @@ def _notice_page(
     titles = read.survey_titles(storage.db, [str(survey_id)] if survey_id else [])
     context.setdefault("errors", {})
     context.setdefault("values", dict(DEFAULT_SEGMENT))
-    stages = [("対象者（送信時）", found.targeted), ("配信済み", found.delivered), ("開封", found.opened)]
+    stages = [
+        (gettext("対象者（送信時）"), found.targeted),
+        (gettext("配信済み"), found.delivered),
+        (gettext("開封"), found.opened),
+    ]
     if found.acts_counted:
-        stages.append(("行動（7日以内に回答）", found.acted))
+        stages.append((gettext("行動（7日以内に回答）"), found.acted))
     return page(
         request, "notices/staff_notice.html", status_code=status_code, notice=found,
         segment_label=read.describe_segment(found.segment, titles.get(str(survey_id))) if found.segment else "",
@@ -297,7 +303,7 @@ def send_notice(
     errors: dict[str, str] = {}
     segment = segment_from(data, storage, errors)
     if not errors and read.count_segment(storage.db, segment) == 0:
-        errors["segment"] = "この条件で届く人はいません。条件を見直してください。"
+        errors["segment"] = gettext("この条件で届く人はいません。条件を見直してください。")
     if errors:
         return _notice_page(request, storage, found, status_code=422, errors=errors, values=_form_values(data))
     job_id = _jobs(state).start(notice_id, _user(request).id, segment)
@@ -363,7 +369,7 @@ def my_notice(
     assert item is not None
     return page(
         request, "notices/notice.html", item=item, link=read.link_path(item.link_kind, item.link_id),
-        link_action=LINK_ACTIONS.get(item.link_kind) if item.link_kind else None,  # type: ignore[call-overload]
+        link_action=gettext(LINK_ACTIONS[item.link_kind]) if item.link_kind else None,  # type: ignore[call-overload]
         own=user is not None and str(user.id) == reader,
     )  # fmt: skip
 

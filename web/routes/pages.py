@@ -3,23 +3,51 @@
 from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 from litestar import Request, get, post
+from litestar.enums import MediaType
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.response import Response, Template
+from litestar.types import ASGIApp
 
 from domain.disclosure import Purpose
 from domain.errors import AlreadyAnswered, InvalidAnswers, NotAllowed, SurveyNotOpen
 from domain.survey import SurveyStatus
 from domain.values import Audience, Role
+from projections.my_answers import answered_survey_ids
+from projections.results import SurveyResults
 from projections.storage import Storage
+from projections.survey_changes import SurveyChanges
 from web import access
 from web.auth import User, current_user
 from web.forms import answers_from_form
-from web.routes.common import FormData, go, page, survey_or_404
+from web.i18n import gettext
+from web.page_cache import (
+    CSRF_FREE,
+    OPT,
+    PublicPageMiddleware,
+    page_cache,
+    public_page,
+    read_models_version,
+    render,
+    results_at,
+    signed_in,
+    survey_at,
+)
+from web.routes.common import FormData, go, page, survey_or_404, translated
 
 
-@get("/", sync_to_thread=True)
-def home(request: Request[Any, Any, Any], storage: Storage, department: str = "", audience: str = "") -> Template:
+@get("/", middleware=[PublicPageMiddleware], opt=OPT, media_type=MediaType.HTML)
+async def home(request: Request[Any, Any, Any], storage: Storage, department: str = "", audience: str = "") -> ASGIApp:
+    if signed_in(request.scope):
+        return await anyio.to_thread.run_sync(_home, request, storage, department, audience)
+    # Anonymous visitors all see the same page for the same address: one rendering per catalogue change.
+    cache = page_cache(request)
+    position = await cache.position()
+    return await public_page(request, position, lambda: render(request, _home(request, storage, department, audience)))
+
+
+def _home(request: Request[Any, Any, Any], storage: Storage, department: str, audience: str) -> Template:
     if not audience:
         # By default each person sees the surveys meant for them; "all" shows every audience.
         user = current_user(request)
@@ -43,6 +71,8 @@ def home(request: Request[Any, Any, Any], storage: Storage, department: str = ""
         departments=storage.catalogue.departments(),
         department=department,
         audience=audience,
+        # 回答済み: the signed-in person's answered surveys, from the read model (anonymous pages have none).
+        answered=answered_survey_ids(storage.db, user.id) if (user := current_user(request)) else frozenset(),
     )
 
 
@@ -51,7 +81,8 @@ def survey_page(request: Request[Any, Any, Any], storage: Storage, survey_id: UU
     user = current_user(request)
     survey = _viewable(user, storage, survey_id)
     answered = bool(user) and storage.app.has_answered(survey_id, user.id)  # type: ignore[union-attr]
-    return page(request, "survey.html", survey=survey, answered=answered, errors={}, values={})
+    changes = SurveyChanges(storage.db).of(survey.id)  # 更新履歴, shown to respondents
+    return page(request, "survey.html", survey=survey, answered=answered, errors={}, values={}, changes=changes)
 
 
 @post("/surveys/{survey_id:uuid}/answer", sync_to_thread=True)
@@ -71,9 +102,9 @@ def answer(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, d
             status_code=422,
             survey=survey,
             answered=False,
-            errors=e.field_errors,
+            errors=translated(e.field_errors),
             values=data,
-            message=e.message,
+            message=gettext(e.message),
         )
     except (AlreadyAnswered, SurveyNotOpen, NotAllowed) as e:
         if isinstance(e, NotAllowed):
@@ -88,7 +119,7 @@ def answer(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, d
             answered=isinstance(e, AlreadyAnswered),
             errors={},
             values={},
-            message=e.message,
+            message=gettext(e.message),
         )
     return go(request, f"/surveys/{survey_id}/thanks")
 
@@ -107,25 +138,61 @@ def thanks(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID) -
     return page(request, "thanks.html", survey=survey)
 
 
-@get("/results", sync_to_thread=True)
-def results_index(request: Request[Any, Any, Any], storage: Storage) -> Template:
-    surveys = storage.catalogue.surveys(results_published=True)
-    return page(request, "results_index.html", surveys=surveys)
+@get("/results", middleware=[PublicPageMiddleware], opt=OPT, media_type=MediaType.HTML)
+async def results_index(request: Request[Any, Any, Any], storage: Storage) -> ASGIApp:
+    def build() -> Template:
+        return page(request, "results_index.html", surveys=storage.catalogue.surveys(results_published=True))
+
+    if signed_in(request.scope):
+        return await anyio.to_thread.run_sync(build)
+    cache = page_cache(request)
+    position = await cache.position()
+    return await public_page(request, position, lambda: render(request, build()))
 
 
-@get("/surveys/{survey_id:uuid}/results", sync_to_thread=True)
-def public_results(
+@get("/surveys/{survey_id:uuid}/results", middleware=[PublicPageMiddleware], opt=OPT, media_type=MediaType.HTML)
+async def public_results(
     request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, segment: str = "ward"
-) -> Template:
-    survey = _viewable(current_user(request), storage, survey_id)
-    access.require(access.may_read_results(current_user(request), survey), access.RESULTS_NOT_YET_PUBLIC)
-    return results_page(request, storage, survey, segment, staff_view=False)
+) -> ASGIApp:
+    cache = page_cache(request)
+    position = await cache.position()
+    survey = await survey_at(cache, storage, position, survey_id)
+    if signed_in(request.scope):
+        # Who is signed in shows on the page: it is rendered for them, from the figures everyone shares.
+        user = await anyio.to_thread.run_sync(current_user, request)
+        _check_public_results(user, survey)
+        figures = await results_at(cache, storage, position, survey)
+        return await anyio.to_thread.run_sync(
+            lambda: results_page(request, storage, survey, segment, staff_view=False, results=figures)
+        )
+    _check_public_results(None, survey)
+    figures = await results_at(cache, storage, position, survey)
+    return await public_page(
+        request,
+        position,
+        lambda: render(request, results_page(request, storage, survey, segment, staff_view=False, results=figures)),
+    )
+
+
+def _check_public_results(user: User | None, survey: Any) -> None:
+    if survey is None or not access.may_view_survey(user, survey):
+        raise NotFoundException("アンケートが見つかりません。")
+    access.require(access.may_read_results(user, survey), access.RESULTS_NOT_YET_PUBLIC)
 
 
 def results_page(
-    request: Request[Any, Any, Any], storage: Storage, survey: Any, segment: str, *, staff_view: bool
+    request: Request[Any, Any, Any],
+    storage: Storage,
+    survey: Any,
+    segment: str,
+    *,
+    staff_view: bool,
+    results: SurveyResults | None = None,
 ) -> Template:
-    results = storage.results.of(survey)
+    """The results page; `results` are figures already computed for this survey (the public pages'
+    cache), otherwise they are computed here, as the staff view always does."""
+    if results is None:
+        results = storage.results.of(survey)
     if segment not in results.segments:
         segment = "ward"
     user = current_user(request)
@@ -148,17 +215,14 @@ def results_page(
     return page(request, template, survey=survey, results=results, segment=segment, texts=texts, staff_view=staff_view)
 
 
-@get("/healthz", sync_to_thread=True)
+# Monitoring changes nothing and submits nothing: no CSRF token to make, sign and set as a cookie.
+@get("/healthz", sync_to_thread=True, opt=CSRF_FREE)
 def healthz(storage: Storage) -> Response[dict[str, Any]]:
     """503 while any event that the projection could not apply is on record, with where and why
     (never the event's content), so that monitoring sees what the read models are missing."""
-    storage.db.query("SELECT 1")
-    body: dict[str, Any] = {
-        "status": "ok",
-        "storage": storage.db.dialect,
-        "projection_position": storage.projector.position(),
-    }
-    count = storage.projector.failure_count()
+    # One round trip: the position and the count of failures together (it proves the database answers, too).
+    position, count = read_models_version(storage)
+    body: dict[str, Any] = {"status": "ok", "storage": storage.db.dialect, "projection_position": position}
     if not count:
         return Response(body)
     failures = [{"position": f.position, "error": f.error} for f in storage.projector.failures(limit=20)]

@@ -29,6 +29,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from domain import clock
 from domain.errors import InvalidCommand
+from domain.messages import N_
 from domain.points_commands import EARNER_ROLES
 from domain.points_ledger import Award, PointsAccount, PointsRefused
 from domain.points_rewards import MIN_TRANSFER, OutOfStock, Reward, check_wallet_number
@@ -46,8 +47,9 @@ from projections.points_mine import (
 from projections.storage import Storage
 from web.auth import User, current_user, signed_in
 from web.forms import one
+from web.i18n import Translated, gettext
 from web.routes.api import Problem
-from web.routes.common import FormData, go, page
+from web.routes.common import FormData, go, page, translated
 from web.throttle import throttle_of
 
 EXPIRING_DAYS = 60
@@ -60,11 +62,11 @@ MAX_CODE_TEXT = 64
 # a valid code at this pace is out of reach, and a person mistyping twice or thrice is not bothered.
 BAD_CLAIMS_LIMIT = 10
 BAD_CLAIMS_WINDOW = 15 * 60.0
-NOT_AN_EARNER = (
+NOT_AN_EARNER = N_(
     "SDGsポイントを獲得・利用できるのは市民と事業者のアカウントです。職員・監査・管理者のアカウントでは利用できません。"
 )
-TOO_MANY_BAD_CODES = (
-    "コードの誤りが続いたため、受付を一時停止しています。{minutes}分ほど待ってからもう一度お試しください。"
+TOO_MANY_BAD_CODES = N_(
+    "コードの誤りが続いたため、受付を一時停止しています。%(minutes)s分ほど待ってからもう一度お試しください。"
 )
 
 
@@ -131,7 +133,7 @@ def _claim(request: Request[Any, Any, Any], storage: Storage, user: User, text: 
     hits, left = counter.hits("bad-claims", subject)
     if hits >= BAD_CLAIMS_LIMIT:
         raise TooManyRequestsException(
-            TOO_MANY_BAD_CODES.format(minutes=max(1, math.ceil(left / 60))),
+            gettext(TOO_MANY_BAD_CODES) % {"minutes": max(1, math.ceil(left / 60))},
             headers={"Retry-After": str(max(1, math.ceil(left)))},
         )
     try:
@@ -169,7 +171,7 @@ def _mine_page(
         standing=_standing(storage, user.id),
         history=history,
         goals=goals,
-        goal_labels=[f"{g.goal}. {g.name}" for g in goals],
+        goal_labels=[f"{g.goal}. {gettext(g.name)}" for g in goals],
         today=clock.city_today(),
         expiring_days=EXPIRING_DAYS,
         min_transfer=MIN_TRANSFER,
@@ -190,7 +192,9 @@ def my_points(
 def _transfer_points(raw: str, errors: dict[str, str]) -> int:
     text = unicodedata.normalize("NFKC", raw).replace(",", "").strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 9):
-        errors["points"] = f"移行するポイント数を{MIN_TRANSFER}以上の整数で入力してください。"
+        errors["points"] = gettext("移行するポイント数を%(minimum)s以上の整数で入力してください。") % {
+            "minimum": MIN_TRANSFER
+        }
         return 0
     return int(text)
 
@@ -204,14 +208,14 @@ def transfer(request: Request[Any, Any, Any], storage: Storage, data: FormData) 
     status_code = 422
     if errors:
         if message := check_wallet_number(values["wallet_number"]):
-            errors["wallet_number"] = message
+            errors["wallet_number"] = gettext(message)
     else:
         try:
             storage.app.transfer_to_wallet(user.id, points, values["wallet_number"])
         except InvalidCommand as e:
-            errors = e.field_errors or {"points": e.message}
+            errors = translated(e.field_errors) or {"points": gettext(e.message)}
         except PointsRefused as e:
-            errors, status_code = {"points": e.message}, 409
+            errors, status_code = {"points": gettext(e.message)}, 409
         else:
             storage.projector.catch_up()
             return go(request, "/me/points?done=transfer#transfer-heading")
@@ -247,9 +251,9 @@ def claim(request: Request[Any, Any, Any], storage: Storage, data: FormData) -> 
     try:
         award_id = _claim(request, storage, user, text)
     except InvalidCode as e:
-        return _claim_page(request, text, 422, e.message)
+        return _claim_page(request, text, 422, gettext(e.message))
     except PointsRefused as e:
-        return _claim_page(request, text, 409, e.message)
+        return _claim_page(request, text, 409, gettext(e.message))
     except TooManyRequestsException as e:
         return _claim_page(request, text, 429, e.detail)
     storage.projector.catch_up()
@@ -292,9 +296,9 @@ def redeem(request: Request[Any, Any, Any], storage: Storage, reward_id: UUID) -
     try:
         spending_id = storage.app.redeem_reward(user.id, reward_id)
     except (PointsRefused, OutOfStock) as e:
-        return _rewards_page(request, storage, 409, e.message)
+        return _rewards_page(request, storage, 409, gettext(e.message))
     except InvalidCommand as e:
-        return _rewards_page(request, storage, 422, e.message)
+        return _rewards_page(request, storage, 422, gettext(e.message))
     storage.projector.catch_up()
     return go(request, f"/points/vouchers/{spending_id}")
 
@@ -317,7 +321,7 @@ def menus(request: Request[Any, Any, Any], storage: Storage, goal: str = "") -> 
         "points/menus.html",
         menus=_reader(storage).menus(today, clock.fiscal_year(today), chosen),
         goal=chosen,
-        goals=SDG_GOALS,
+        goals=Translated(SDG_GOALS),
         today=today,
         goal_error=bool(goal) and chosen is None,
     )
@@ -522,7 +526,7 @@ def api_my_points(
 def api_menus(storage: Storage, goal: str = "") -> list[MenuOut]:
     chosen = sdg_goal_of(goal) if goal else None
     if goal and chosen is None:
-        raise InvalidCommand(field_errors={"goal": "SDGsの目標は1〜17の番号で選んでください。"})
+        raise InvalidCommand(field_errors={"goal": gettext("SDGsの目標は1〜17の番号で選んでください。")})
     today = clock.city_today()
     return [_menu_out(m, today) for m in _reader(storage).menus(today, clock.fiscal_year(today), chosen)]
 

@@ -34,7 +34,8 @@ from projections.storage import Storage
 from web import access
 from web.auth import User, auditors_only, current_user, staff_only
 from web.forms import many, one, parse_date
-from web.routes.common import FormData, go, page
+from web.i18n import Translated, gettext
+from web.routes.common import FormData, go, page, translated
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_CSV_ROWS = 10_000
@@ -123,7 +124,7 @@ def rule_from(data: FormData, errors: dict[str, str]) -> MenuRule | None:
     try:
         limit = Limit(one(data, "limit"))
     except ValueError:
-        errors["limit"] = "1人あたりの上限を選んでください。"
+        errors["limit"] = gettext("1人あたりの上限を選んでください。")
         limit = Limit.ONCE
     per_year = 1
     if limit is Limit.PER_YEAR:
@@ -162,7 +163,7 @@ def city_moment(raw: str, field: str, errors: dict[str, str]) -> datetime | None
         if not 2000 <= moment.year <= 9000:
             raise ValueError(raw)
     except ValueError:
-        errors[field] = "日時をYYYY-MM-DDTHH:MMの形式で入力してください。"
+        errors[field] = gettext("日時をYYYY-MM-DDTHH:MMの形式で入力してください。")
         return None
     return moment.replace(tzinfo=clock.CITY_TZ) if moment.tzinfo is None else moment
 
@@ -215,8 +216,8 @@ def _menus_page(request: Request[Any, Any, Any], storage: Storage, status_code: 
     return page(
         request, "points_staff/menus.html", status_code=status_code, menus=reader(storage).menus(),
         may_manage=lambda m: may_manage(user, m), surveys=storage.catalogue.surveys(limit=500),
-        organisations=CoCreationReader(storage.db).organisations(), TRIGGER_LABELS=TRIGGER_LABELS,
-        LIMIT_LABELS=LIMIT_LABELS, is_admin=user.role is Role.ADMIN, **context,
+        organisations=CoCreationReader(storage.db).organisations(), TRIGGER_LABELS=Translated(TRIGGER_LABELS),
+        LIMIT_LABELS=Translated(LIMIT_LABELS), is_admin=user.role is Role.ADMIN, **context,
     )  # fmt: skip
 
 
@@ -234,7 +235,7 @@ def define_menu(request: Request[Any, Any, Any], storage: Storage, data: FormDat
     try:
         trigger = Trigger(one(data, "trigger"))
     except ValueError:
-        errors["trigger"] = "付与の方法を選んでください。"
+        errors["trigger"] = gettext("付与の方法を選んでください。")
         trigger = Trigger.BULK
     rule = rule_from(data, errors)
     message = "対象アンケートは一覧から選んでください。"
@@ -252,9 +253,9 @@ def define_menu(request: Request[Any, Any, Any], storage: Storage, data: FormDat
                 survey_ids=survey_ids, funder_id=funder,
             )  # fmt: skip
         except InvalidCommand as e:
-            errors = e.field_errors or {"form": e.message}
+            errors = translated(e.field_errors) or {"form": gettext(e.message)}
         except NotFound as e:
-            errors = {"funder_id": e.message}
+            errors = {"funder_id": gettext(e.message)}
         else:
             storage.projector.catch_up()
             return go(request, f"/staff/points/menus/{menu_id}?defined=1")
@@ -276,7 +277,8 @@ def _menu_page(
     return page(
         request, "points_staff/menu.html", status_code=status_code, menu=menu, history=list(reversed(history)),
         codes=reader(storage).codes(menu.id) if menu.trigger is Trigger.VENUE_CODE else [],
-        may_manage=may_manage(user, menu), now=now, LIMIT_LABELS=LIMIT_LABELS, TRIGGER_LABELS=TRIGGER_LABELS,
+        may_manage=may_manage(user, menu), now=now,
+        LIMIT_LABELS=Translated(LIMIT_LABELS), TRIGGER_LABELS=Translated(TRIGGER_LABELS),
         surveys={s.id: s.title for s in storage.catalogue.surveys(limit=500)}, **context,
     )  # fmt: skip
 
@@ -297,7 +299,7 @@ def change_rule(request: Request[Any, Any, Any], storage: Storage, menu_id: UUID
         try:
             storage.app.change_menu_rule(_user(request).id, menu_id, rule)
         except InvalidCommand as e:
-            errors = e.field_errors or {"form": e.message}
+            errors = translated(e.field_errors) or {"form": gettext(e.message)}
     if errors:
         return _menu_page(request, storage, menu_id, status_code=422, rule_errors=errors, rule_values=dict(data))
     storage.projector.catch_up()
@@ -319,7 +321,7 @@ def issue_code(request: Request[Any, Any, Any], storage: Storage, menu_id: UUID,
                 _user(request).id, menu_id, label=one(data, "label"), valid_from=valid_from, valid_until=valid_until
             )
         except InvalidCommand as e:
-            errors = e.field_errors or {"form": e.message}
+            errors = translated(e.field_errors) or {"form": gettext(e.message)}
         else:
             storage.projector.catch_up()
             return go(request, f"/staff/points/codes/{code_id}")
@@ -434,7 +436,7 @@ def bulk_award(request: Request[Any, Any, Any], storage: Storage, data: UploadDa
     upload = data.get("file")
     rows: list[tuple[int, str, str]] = []
     if not isinstance(upload, UploadFile) or not upload.filename:
-        errors["file"] = "CSVファイルを選んでください。"
+        errors["file"] = gettext("CSVファイルを選んでください。")
     else:
         try:
             rows = read_bulk_csv(upload.file.read(MAX_CSV_BYTES + 1))
@@ -480,10 +482,10 @@ def bulk_award(request: Request[Any, Any, Any], storage: Storage, data: UploadDa
             user.id, menu_id, reference=values["reference"], participant_ids=[p for _, p in to_award]
         )
     except InvalidCommand as e:
-        errors = e.field_errors or {"menu": e.message}
+        errors = translated(e.field_errors) or {"menu": gettext(e.message)}
         return _bulk_form(request, storage, status_code=422, errors=errors, values=values)
     except NotFound as e:
-        return _bulk_form(request, storage, status_code=422, errors={"menu": e.message}, values=values)
+        return _bulk_form(request, storage, status_code=422, errors={"menu": gettext(e.message)}, values=values)
     storage.projector.catch_up()
     codes = dict(outcome.refused)
     awarded_rows: list[int] = []
@@ -541,7 +543,7 @@ def offer_reward(request: Request[Any, Any, Any], storage: Storage, data: FormDa
                 _user(request).id, name=one(data, "name"), partner=one(data, "partner"), points=points, stock=stock
             )
         except InvalidCommand as e:
-            errors = e.field_errors or {"form": e.message}
+            errors = translated(e.field_errors) or {"form": gettext(e.message)}
         else:
             storage.projector.catch_up()
             return go(request, "/staff/points/rewards")
@@ -582,7 +584,7 @@ def make_batch(request: Request[Any, Any, Any], storage: Storage) -> Response[An
         batch_id = storage.app.make_payout_batch(_user(request).id, waiting)
     except InvalidCommand as e:
         storage.projector.catch_up()
-        return _payouts_page(request, storage, status_code=422, error=e.message, made="")
+        return _payouts_page(request, storage, status_code=422, error=gettext(e.message), made="")
     storage.projector.catch_up()
     return go(request, f"/staff/points/payouts?made={batch_id}")
 
@@ -646,7 +648,7 @@ def revoke(request: Request[Any, Any, Any], storage: Storage, award_id: UUID, da
     try:
         removed = storage.app.revoke_award(_user(request).id, award_id, one(data, "reason"))
     except InvalidCommand as e:
-        errors = {str(award_id): e.field_errors.get("reason") or e.message}
+        errors = {str(award_id): translated(e.field_errors).get("reason") or gettext(e.message)}
         return _awards_page(request, storage, str(award_id), status_code=422, errors=errors, revoked="")
     storage.projector.catch_up()
     return go(request, f"/staff/points/awards?{urlencode({'q': str(award_id), 'revoked': removed})}")

@@ -8,6 +8,7 @@ from litestar import Request, Router, get, post
 from litestar.response import Response, Template
 
 from domain.errors import InvalidCommand, NotFound
+from domain.messages import N_
 from domain.preference_commands import EMAIL_CONSENT_VERSION, EMAIL_CONSENT_WORDING
 from domain.values import SDG_GOALS, sdg_goal_of
 from projections.mail_outbox import STATUS_LABELS, totals
@@ -15,11 +16,12 @@ from projections.participants import departments_to_follow
 from projections.storage import Storage
 from web.auth import User, current_user, signed_in, staff_only
 from web.forms import many, one
+from web.i18n import Translated, gettext
 from web.mailer import mail_status, unsubscribed_participant
-from web.routes.common import FormData, go, page
+from web.routes.common import FormData, go, page, translated
 from web.settings import Settings
 
-BAD_LINK = (
+BAD_LINK = N_(
     "配信停止のリンクが正しくありません。メールに記載されたリンクをそのまま開くか、"
     "ログインして「お知らせの設定」から停止してください。"
 )
@@ -59,7 +61,7 @@ def _form(
         values=values,
         errors=errors,
         saved=saved,
-        goals=SDG_GOALS,
+        goals=Translated(SDG_GOALS),
         departments=departments,
         wording=EMAIL_CONSENT_WORDING,
         wording_version=EMAIL_CONSENT_VERSION,
@@ -88,7 +90,7 @@ def save_preferences(request: Request[Any, Any, Any], storage: Storage, data: Fo
     errors: dict[str, str] = {}
     goals = [sdg_goal_of(g) for g in chosen_goals]
     if any(g is None for g in goals):
-        errors["goals"] = "SDGsの目標は一覧から選んでください。"
+        errors["goals"] = gettext("SDGsの目標は一覧から選んでください。")
     participant = storage.app.get_participant(user.id)
     known = _departments(storage) + participant.follows_departments
     if not errors:
@@ -100,7 +102,7 @@ def save_preferences(request: Request[Any, Any, Any], storage: Storage, data: Fo
                 known_departments=known,
             )
         except InvalidCommand as e:
-            errors.update(e.field_errors or {"goals": e.message})
+            errors.update(translated(e.field_errors) or {"goals": gettext(e.message)})
     if errors:
         return _form(request, storage, values=values, errors=errors, status_code=422)
     if wants_email and not participant.email_opt_in:
@@ -116,7 +118,7 @@ def save_preferences(request: Request[Any, Any, Any], storage: Storage, data: Fo
 
 
 def _bad_link(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "error.html", status_code=400, status=400, message=BAD_LINK)
+    return page(request, "error.html", status_code=400, status=400, message=gettext(BAD_LINK))
 
 
 @get("/unsubscribe", sync_to_thread=True)
@@ -159,7 +161,7 @@ def mail_page(request: Request[Any, Any, Any], storage: Storage) -> Template:
         "preferences/staff_mail.html",
         status=mail_status(_settings(request)),
         totals=totals(storage.db),
-        labels=STATUS_LABELS,
+        labels=Translated(STATUS_LABELS),
         opted_in=storage.db.query_one("SELECT COUNT(*) FROM participants WHERE email_opt_in = 1 AND erased = 0")[0],  # type: ignore[index]
     )
 
