@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain import clock
 from domain.identities import Consent
+from domain.questions import QuestionTranslation
 from domain.values import AgeBand, Attributes, Role, Ward
 from projections.storage import Storage
 from web.demo_cocreation import load_cocreation_demo
@@ -167,6 +168,33 @@ def load_demo(
                 max_length=800,
             ),
         ]
+        # An English version for foreign residents; the free-text question is left in Japanese on purpose,
+        # so the demo shows the fallback too.
+        app.provide_survey_translation(
+            childcare,
+            staff_id=admin,
+            language="en",
+            title="Citizens' survey on support for families with children",
+            description="Tell us about support for families with children, so that they want to keep living here.",
+            questions={
+                c_q[0]: QuestionTranslation(text="Is Amagasaki a good city to raise children in?"),
+                c_q[1]: QuestionTranslation(
+                    text="Choose the support you want more of (up to 3).",
+                    options=(
+                        "Nursery places",
+                        "Care for sick children",
+                        "After-school care",
+                        "Places for children to play",
+                        "Medical cost subsidies",
+                        "Advice desks",
+                    ),
+                ),
+                c_q[2]: QuestionTranslation(
+                    text="Do you want to keep living in Amagasaki?",
+                    options=("Yes", "Not sure", "I want to move out of the city"),
+                ),
+            },
+        )
         surveys["childcare"], questions["childcare"] = childcare, c_q
 
     def draft_parks() -> None:
