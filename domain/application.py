@@ -37,7 +37,6 @@ from domain.themes import (
     SURVEY,
     AnalysisModel,
     AssignmentRun,
-    OpinionAssignment,
     ThemeAnalysis,
     ThemeNode,
     parse_corpus,
@@ -426,16 +425,11 @@ class Kyoso(
         analysis_id: UUID,
         *,
         staff_id: UUID,
-        assignments: list[OpinionAssignment],
-        threshold: float,
-        rerun_recommended: bool,
-        model_version: str,
-        algorithm_version: str,
+        run: AssignmentRun,
     ) -> None:
         """Records new opinions put into a recorded analysis's themes (by whoever may run it)."""
         analysis = self._get(analysis_id, ThemeAnalysis, N_("分析結果が見つかりません。"))
         self._require_staff(staff_id)
-        run = AssignmentRun(assignments, threshold, rerun_recommended, model_version, algorithm_version)
         analysis.assign_new_opinions(staff_id, run)
         self.save(analysis)
 

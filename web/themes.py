@@ -17,7 +17,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.themes import IDEAS, PROPOSALS, AnalysisModel, ThemeNode, parse_corpus, survey_corpus
+from domain.themes import IDEAS, PROPOSALS, AnalysisModel, AssignmentRun, ThemeNode, parse_corpus, survey_corpus
 from projections.storage import Storage
 from projections.themes import idea_texts, proposal_texts
 
@@ -114,11 +114,13 @@ def assign_new_opinions(storage: Storage, analysis_id: UUID, staff_id: UUID) -> 
     storage.app.record_theme_assignment(
         analysis_id,
         staff_id=staff_id,
-        assignments=[msgspec.convert(msgspec.to_builtins(a), OpinionAssignment) for a in result.assignments],
-        threshold=result.threshold,
-        rerun_recommended=result.rerun_recommended,
-        model_version=embedder.version,
-        algorithm_version=result.algorithm_version,
+        run=AssignmentRun(
+            assignments=[msgspec.convert(msgspec.to_builtins(a), OpinionAssignment) for a in result.assignments],
+            threshold=result.threshold,
+            rerun_recommended=result.rerun_recommended,
+            model_version=embedder.version,
+            algorithm_version=result.algorithm_version,
+        ),
     )
     storage.projector.catch_up()
     return result
