@@ -212,7 +212,18 @@ def results_page(
                 purpose=Purpose.RESULTS,
             )
     template = "partials/results_body.html" if request.headers.get("hx-request") else "results.html"
-    return page(request, template, survey=survey, results=results, segment=segment, texts=texts, staff_view=staff_view)
+    # Link the citizens' theme summary only once staff have published one (a change of the read models).
+    themes_published = bool(survey.results_published and storage.themes.summaries(survey_id=str(survey.id)))
+    return page(
+        request,
+        template,
+        survey=survey,
+        results=results,
+        segment=segment,
+        texts=texts,
+        staff_view=staff_view,
+        themes_published=themes_published,
+    )
 
 
 # Monitoring changes nothing and submits nothing: no CSRF token to make, sign and set as a cookie.
