@@ -8,7 +8,7 @@ from domain.aggregate import KyosoAggregate
 from domain.errors import InvalidCommand, NotAllowed
 from domain.messages import N_
 from domain.text import has_forbidden_characters
-from domain.values import DEFAULT_LANGUAGE, LANGUAGES, Attributes, Role, check_sdg_goals
+from domain.values import LANGUAGES, Attributes, Role, check_sdg_goals
 
 STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 # How a person gave or withdrew their consent to e-mail: on their settings page, or by the
@@ -76,7 +76,7 @@ class Participant(KyosoAggregate):
         self.follows_goals: list[int] = []
         self.follows_departments: list[str] = []
         self.email_opt_in = False
-        self.language = DEFAULT_LANGUAGE
+        self.language: str | None = None  # never chosen: the browser decides
 
     @property
     def participant_id(self) -> UUID:
@@ -149,8 +149,8 @@ class Participant(KyosoAggregate):
         self._require_present()
         if language not in LANGUAGES:
             raise InvalidCommand(field_errors={"language": N_("言語を一覧から選んでください。")})
-        # Snapshots taken before languages existed have no attribute: they chose the default.
-        if language != getattr(self, "language", DEFAULT_LANGUAGE):
+        # Snapshots taken before languages existed have no attribute: nothing was chosen.
+        if language != getattr(self, "language", None):
             self._choose_language(language)
 
     def _require_present(self) -> None:

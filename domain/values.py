@@ -28,9 +28,8 @@ ROLE_LABELS = {
 }
 
 
-# The languages of the interface: Japanese is the default and the source of truth.
+# The languages of the interface: Japanese (the first) is the default and the source of truth.
 LANGUAGES = ("ja", "en")
-DEFAULT_LANGUAGE = "ja"
 
 
 class Audience(StrEnum):

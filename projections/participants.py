@@ -140,9 +140,3 @@ def preferences_of(db: Database, participant_id: str) -> tuple[list[int], list[s
     if row is None:
         return None
     return goals_of(row[0]), [d for d in row[1].split("\n") if d], bool(row[2])
-
-
-def language_of(db: Database, participant_id: str) -> str | None:
-    """The language the person chose, as projected, or None if unknown."""
-    row = db.query_one("SELECT language FROM participants WHERE participant_id = ?", (participant_id,))
-    return row[0] if row else None

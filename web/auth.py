@@ -54,6 +54,7 @@ class Standing(msgspec.Struct, frozen=True):
     role: Role
     department: str | None
     present: bool
+    language: str | None = None  # the interface language they chose, if they ever did
 
 
 class _Standings:
@@ -78,16 +79,22 @@ class _Standings:
                 self._items.popitem(last=False)
         return standing
 
+    def forget(self, participant_id: str) -> None:
+        """After the person changed something a standing holds, so that this process reads it again."""
+        with self._lock:
+            self._items.pop(participant_id, None)
+
 
 standings = _Standings()
 
 
-def _standing(storage: Any, participant_id: str) -> Standing:
+def standing_of(storage: Any, participant_id: str) -> Standing:
     try:
         participant = storage.app.get_participant(UUID(participant_id))
     except (NotFound, ValueError):
         return Standing(Role.CITIZEN, None, present=False)
-    return Standing(participant.role, participant.department, present=not participant.erased)
+    language = getattr(participant, "language", None)  # snapshots from before languages have none
+    return Standing(participant.role, participant.department, present=not participant.erased, language=language)
 
 
 def _session_user(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[Any, User | None]:
@@ -112,7 +119,7 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     if remembered is not None and remembered[0] == raw:
         return remembered[1]  # type: ignore[no-any-return]
     storage = connection.app.state.storage
-    standing = standings.get(user.participant_id, lambda: _standing(storage, user.participant_id))
+    standing = standings.get(user.participant_id, lambda: standing_of(storage, user.participant_id))
     fresh: User | None = None
     if standing.present:
         fresh = msgspec.structs.replace(user, role=standing.role, department=standing.department)

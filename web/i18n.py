@@ -22,7 +22,7 @@ from babel.support import NullTranslations, Translations
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.messages import Message as RuleMessage
-from web.auth import SESSION_KEY
+from web.auth import SESSION_KEY, standing_of, standings
 
 LANGUAGES: dict[str, str] = {"ja": "日本語", "en": "English"}
 DEFAULT = "ja"
@@ -125,15 +125,15 @@ def _cookie_value(raw_cookies: Iterable[bytes]) -> str | None:
 
 
 def _saved_language(scope: Scope) -> str | None:
-    """The language a signed-in person chose, from the read model; None for everyone else."""
+    """The language a signed-in person chose; None for everyone else. It comes with their standing,
+    which the page reads anyway (web/auth.py), so it costs no query of its own."""
     session = scope.get("session")
     user = session.get(SESSION_KEY) if isinstance(session, dict) else None
     participant_id = user.get("participant_id") if isinstance(user, dict) else None
     if not isinstance(participant_id, str):
         return None
-    from projections.participants import language_of  # the web reads read models; i18n stays light
-
-    saved = language_of(scope["app"].state.storage.db, participant_id)
+    storage = scope["app"].state.storage
+    saved = standings.get(participant_id, lambda: standing_of(storage, participant_id)).language
     return saved if saved in LANGUAGES else None
 
 

@@ -6,7 +6,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Response
 
 from projections.storage import Storage
-from web.auth import current_user, signed_in
+from web.auth import current_user, signed_in, standings
 from web.i18n import COOKIE, LANGUAGES, ONE_YEAR
 from web.routes.common import FormData, go, safe_next
 
@@ -32,6 +32,7 @@ def save_language(request: Request[Any, Any, Any], storage: Storage, data: FormD
     user = current_user(request)
     assert user is not None  # the guard let only signed-in people through
     storage.app.choose_language(user.id, language)  # refuses a language the city does not offer
+    standings.forget(user.participant_id)
     target = safe_next(str(data.get("next") or "/"))
     if request.headers.get("hx-request"):
         return go(request, target)
