@@ -532,3 +532,13 @@ def test_the_editor_lists_settings_and_lets_staff_move_questions(
     app.publish_survey(survey, staff_id=world.staff)
     storage.projector.catch_up()
     assert client.submit(f"{url}/questions/q2/move", {"direction": "down"}).status_code == 422
+
+
+@pytest.mark.parametrize("position", ["0", "-1", "9223372036854775808", "99999999999999999999"])
+def test_an_event_position_outside_the_log_is_refused_not_a_server_error(
+    client: Client, storage: Storage, world: World, position: str
+) -> None:
+    storage.app.sign_up(email="auditor@example.jp", display_name="監査", password_hash=PASSWORD_HASH, role=Role.AUDITOR)
+    client.login("auditor@example.jp")
+    assert client.get(f"/audit/events/{position}/actor").status_code in (400, 404)
+    assert client.submit(f"/audit/events/{position}/actor", {"reason": "調査のため"}).status_code in (400, 404)
