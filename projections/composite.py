@@ -32,6 +32,10 @@ class Projections:
             if batch:
                 projection.project(cur, batch)
 
+    @property
+    def deferred_indexes(self) -> tuple[str, ...]:
+        return tuple(name for p in self.projections for name in getattr(p, "deferred_indexes", ()))
+
     def clear(self, cur: Cursor) -> None:
         for projection in self.projections:
             projection.clear(cur)

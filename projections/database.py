@@ -60,6 +60,15 @@ class Database:
     def prepare_bulk_writer(self) -> None:
         """Tunes this thread's connection for large batches (the projector's), where the engine needs it."""
 
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Around a rebuild's many large transactions on this thread, where the engine can use it."""
+        yield
+
+    def index_definition(self, cur: Cursor, name: str) -> str | None:
+        """The CREATE INDEX statement of the index `name` in the current schema, if there is one."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -105,6 +114,10 @@ class _SQLiteCursor(_DriverCursor):
         )
 
 
+# About 400 MB of write-ahead log at most during a rebuild (pages of 4 KiB).
+_BULK_CHECKPOINT_PAGES = 100_000
+
+
 class SQLiteDatabase(Database):
     dialect = "sqlite"
 
@@ -134,6 +147,24 @@ class SQLiteDatabase(Database):
         # random keys (UUIDs); only the projector's connection gets the larger one, so that the
         # web's many reader threads do not each hold 64 MB.
         self._connection().execute("PRAGMA cache_size=-65536")
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        # Each commit appends every page it changed to the write-ahead log, and every 1,000 pages
+        # of log the pages are copied into the database. A rebuild's batches change the same index
+        # pages over and over: checkpointing seldom copies each page once instead of once per
+        # batch. Bounded, so that a country's rebuild does not grow the log without end.
+        conn = self._connection()
+        conn.execute(f"PRAGMA wal_autocheckpoint={_BULK_CHECKPOINT_PAGES}")
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA wal_autocheckpoint=1000")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def index_definition(self, cur: Cursor, name: str) -> str | None:
+        row = cur.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()
+        return str(row[0]) if row and row[0] else None
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
@@ -226,6 +257,12 @@ class PostgresDatabase(Database):
     def transaction(self) -> Iterator[Cursor]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield _PostgresCursor(cur)
+
+    def index_definition(self, cur: Cursor, name: str) -> str | None:
+        row = cur.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ?", (name,)
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def close(self) -> None:
         self.pool.close()

@@ -134,6 +134,9 @@ class PointsProjection:
         )
     )
 
+    # Read by the pages (a person's history), never while projecting: a rebuild builds them last.
+    deferred_indexes = ("points_awards_by_participant", "points_spendings_by_participant")
+
     def clear(self, cur: Cursor) -> None:
         for table in TABLES:
             cur.execute(f"DELETE FROM {table}")

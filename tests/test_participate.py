@@ -111,7 +111,5 @@ def test_a_hostile_goal_number_is_refused_not_a_server_error(client: Client, wor
     assert client.get("/ideas", params={"goal": huge}).status_code < 500
     assert client.get("/api/v1/ideas", params={"goal": huge}).status_code == 422
     client.login("citizen@example.jp")
-    created = client.submit(
-        "/ideas", {"title": "題", "body": "本文", "department": "子育て・教育", "sdg_goals": huge}
-    )
+    created = client.submit("/ideas", {"title": "題", "body": "本文", "department": "子育て・教育", "sdg_goals": huge})
     assert created.status_code == 422

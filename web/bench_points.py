@@ -44,7 +44,7 @@ from domain.values import Role, Ward
 from domain.venue_code import VenueCode
 from projections.composite import Projections
 from projections.points import PointsProjection
-from projections.runner import Projector
+from projections.runner import REBUILD_FACTOR, Projector, gc_paused
 from projections.storage import Storage, event_store_env, open_database
 
 DEPARTMENT = "ベンチマーク課"
@@ -382,7 +382,7 @@ class _Ledger:
 
     def setup(self, menus: int = 100, rewards: int = 20, codes: int = 300) -> None:
         today = clock.city_today()
-        self.menus: list[tuple[UUID, list[int]]] = []
+        self.menus: list[tuple[UUID, list[int], int]] = []
         for m in range(menus):
             goals = sorted(self.rng.sample(range(1, 18), self.rng.randint(1, 3)))
             rule = MenuRule(points=self.rng.choice([30, 50, 100, 150, 200, 300]), budget=10_000_000,
@@ -392,7 +392,7 @@ class _Ledger:
                 **self._meta(SdgMenu, menu), name=f"メニュー{m}", sdg_goals=goals, trigger=Trigger.VENUE_CODE,
                 department=DEPARTMENT, rule=rule, survey_ids=[], funder_id=None, defined_by=self.staff,
             ))  # fmt: skip
-            self.menus.append((menu, goals))
+            self.menus.append((menu, goals, rule.points))
         self.rewards: list[tuple[UUID, int, bool]] = []
         for r in range(rewards):
             reward, points, stock = uuid4(), self.rng.choice([200, 300, 500, 800]), r % 2 == 0
@@ -410,10 +410,10 @@ class _Ledger:
 
     def award(self) -> None:
         n = self.rng.randrange(len(self.people))
-        person, (menu, goals) = self.people[n], self.rng.choice(self.menus)
+        # An award carries its menu's points, as the domain grants them (version 1 of its rule).
+        person, (menu, goals, points) = self.people[n], self.rng.choice(self.menus)
         source = f"code:{uuid4()}:{person}"
         the_award = award_id(menu, source)
-        points = self.rng.choice([30, 50, 100, 150, 200, 300])
         meta = self._meta(Award, the_award)
         earned = clock.city_date(self.moment)
         self._add(Award.Granted(
@@ -508,19 +508,22 @@ def load_ledger(storage: Storage, events: int, seed: int = 13) -> int:
     return ledger.written
 
 
-def select_and_decode(storage: Storage, projector: Projector) -> int:
+def select_and_decode(storage: Storage, projector: Projector, batch_size: int) -> int:
+    """Reads and decodes the projection's events as its rebuild does (batches of the same size,
+    the cyclic collector paused likewise), and does nothing with them."""
     topics, start, count = projector.projection.topics, 0, 0
     to_event = storage.app.mapper.to_domain_event
-    while True:
-        notifications = storage.app.recorder.select_notifications(
-            start=start, limit=projector.batch_size, topics=topics, inclusive_of_start=False
-        )
-        if not notifications:
-            return count
-        for n in notifications:
-            to_event(n)
-        count += len(notifications)
-        start = notifications[-1].id
+    with gc_paused():
+        while True:
+            notifications = storage.app.recorder.select_notifications(
+                start=start, limit=batch_size, topics=topics, inclusive_of_start=False
+            )
+            if not notifications:
+                return count
+            for n in notifications:
+                to_event(n)
+            count += len(notifications)
+            start = notifications[-1].id
 
 
 def bench_rebuild(kind: str, events: int, rounds: int = 1) -> None:
@@ -541,7 +544,7 @@ def bench_rebuild(kind: str, events: int, rounds: int = 1) -> None:
         for n in range(2 * rounds + 1):
             started = time.perf_counter()
             if n % 2 == 0:
-                decoded = select_and_decode(storage, projector)
+                decoded = select_and_decode(storage, projector, projector.batch_size * REBUILD_FACTOR)
                 baseline_times.append(time.perf_counter() - started)
             else:
                 applied = projector.rebuild()

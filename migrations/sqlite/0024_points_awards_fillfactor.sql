@@ -1,0 +1,2 @@
+-- Issue 9: PostgreSQL leaves room in points_awards' pages for updates of `remaining` (HOT
+-- updates). SQLite updates rows in place and has no such setting: nothing to do here.
