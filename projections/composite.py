@@ -23,14 +23,17 @@ class Projections:
         self._routes: dict[type, list[Projection]] = {}
 
     def project(self, cur: Cursor, events: Sequence[tuple[int, Any]]) -> None:
-        batches: dict[int, list[tuple[int, Any]]] = {}
-        for item in events:
-            for projection in self._route(type(item[1])):
-                batches.setdefault(id(projection), []).append(item)
+        # By the kinds of event in the batch (a few), not event by event: a projection that takes
+        # every kind present gets the batch as it is, the others one pass of a comprehension each.
+        present = {type(item[1]) for item in events}
         for projection in self.projections:
-            batch = batches.get(id(projection))
-            if batch:
-                projection.project(cur, batch)
+            wanted = {kind for kind in present if projection in self._route(kind)}
+            if not wanted:
+                continue
+            if len(wanted) == len(present):
+                projection.project(cur, events)
+            else:
+                projection.project(cur, [item for item in events if type(item[1]) in wanted])
 
     @property
     def deferred_indexes(self) -> tuple[str, ...]:

@@ -62,7 +62,6 @@ TRANSFER_COLUMNS: list[Column] = [
     ("requested_at", "text"),
     ("batch_id", "text"),
 ]
-DRAWN_COLUMNS: list[Column] = [("spending_id", "text"), ("award_id", "text"), ("points", "bigint")]
 BUDGET_COLUMNS: list[Column] = [
     ("menu_id", "text"),
     ("fiscal_year", "bigint"),
@@ -85,7 +84,6 @@ TABLES = (
     "points_awards",
     "points_tally",
     "points_spendings",
-    "points_drawn",
     "points_rewards",
     "points_transfers",
     "points_batches",
@@ -103,7 +101,6 @@ _GRANTED_FIELDS = itemgetter(
     "reason", "timestamp", "earned_on", "expires_on", "ward",
 )  # fmt: skip
 _FIRST = itemgetter(0)
-_PERSON = itemgetter(2)
 _UPDATE_CHUNK = 1000
 
 
@@ -147,7 +144,6 @@ class PointsProjection:
         # Points taken from awards recorded before this batch (spent, or taken back).
         taken: dict[str, int] = defaultdict(int)
         spendings: list[tuple[Any, ...]] = []
-        drawn: list[tuple[str, str, int]] = []
         revoked: list[tuple[str, str, int, str]] = []
         rewards_taken: dict[str, int] = defaultdict(int)
         transfers: dict[str, list[Any]] = {}
@@ -163,7 +159,6 @@ class PointsProjection:
                 at = _moment(event.timestamp)
                 spendings.append((spending, position, person, event.purpose, reference, event.points, at))
                 for award, (_, points) in zip(awards, lots, strict=True):
-                    drawn.append((spending, award, points))
                     if new is None or not new.take(award, position, points):
                         taken[award] += points
             elif kind is _DEBITED:
@@ -206,9 +201,6 @@ class PointsProjection:
         if spendings:
             spendings.sort(key=_FIRST)
             cur.append_rows("points_spendings", SPENDING_COLUMNS, spendings)
-        if drawn:
-            drawn.sort()
-            cur.append_rows("points_drawn", DRAWN_COLUMNS, drawn)
         if revoked:  # Awards recorded before this batch: theirs were inserted by an earlier one.
             cur.executemany(
                 "UPDATE points_awards SET revoked_at = ?, revoke_reason = ?, points_revoked = ? WHERE award_id = ?",
@@ -303,9 +295,9 @@ class _NewAwards:
                 strict=True,
             )
         )
-        # In the order of the index by person (stable: each one's awards stay in event order): its
-        # pages are then touched once each, in order, which costs less than the id's index so.
-        rows.sort(key=_PERSON)
+        # In the order of the award id's index: its pages are then touched once each, in order.
+        # (The index by person is built after a rebuild; live batches are a few rows.)
+        rows.sort(key=_FIRST)
         cur.append_rows("points_awards", AWARD_COLUMNS, rows)
         # The dashboard's counts, and the budgets used (the sum of the same counts).
         wards = [ward or "" for ward in self.wards]
