@@ -49,6 +49,10 @@ TRANSIENT: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.Oper
 
 
 class Projection(Protocol):
+    """What the projector runs. A projection may also name, as `deferred_indexes`, secondary
+    indexes of its tables that nothing it does while projecting reads: a rebuild drops them and
+    builds them again once it has caught up."""
+
     name: str
     topics: Sequence[str]
 
@@ -57,10 +61,6 @@ class Projection(Protocol):
 
     def clear(self, cur: Cursor) -> None:
         """Deletes every row this projection owns, for a rebuild from zero."""
-
-
-# A projection may also name, as `deferred_indexes`, secondary indexes of its tables that nothing
-# it does while projecting reads: a rebuild drops them and builds them again at the end.
 
 
 @dataclass(frozen=True)
