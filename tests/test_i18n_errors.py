@@ -20,6 +20,7 @@ from domain.idea_values import MAX_TITLE
 from domain.messages import N_, Joined, Message, joined
 from domain.points_menu import Limit, MenuRule, Trigger
 from domain.proposal import COCREATION_WINDOW, Stage
+from domain.questions import QuestionTranslation
 from domain.survey import MAX_QUESTIONS
 from domain.values import Role
 from tests.conftest import PASSWORD_HASH, Client, World
@@ -235,21 +236,36 @@ def test_a_survey_answer_missing_a_required_field(client: Client, world: World) 
     assert "Please make a choice." in text_of(fragment.text)
 
 
-def test_an_exclusive_option_ticked_with_another(client: Client, world: World) -> None:
+@pytest.mark.parametrize(
+    ("english_options", "quoted"),
+    [
+        # Without a translation the option is what staff wrote: quoted as written, in an English sentence.
+        ((), "\u201c特にない\u201d"),
+        # With one, the survey's own English.
+        (("Benches", "Shade", "Nothing"), "\u201cNothing\u201d"),
+    ],
+)
+def test_an_exclusive_option_ticked_with_another(
+    client: Client, world: World, english_options: tuple[str, ...], quoted: str
+) -> None:
     app = world.storage.app
     survey = app.draft_survey(staff_id=world.staff, title="公園アンケート", description="説明")
     question = app.add_question(
         survey, staff_id=world.staff, kind="multiple", text="必要なもの", options=["ベンチ", "木陰", "特にない"],
         exclusive=[2],
     )  # fmt: skip
+    if english_options:
+        app.provide_survey_translation(
+            survey, staff_id=world.staff, language="en", title="Park survey", description="About parks",
+            questions={question: QuestionTranslation(text="What is needed", options=english_options)},
+        )  # fmt: skip
     app.publish_survey(survey, staff_id=world.staff)
     world.storage.projector.catch_up()
     client.login("citizen@example.jp")
     form = {question: ["0", "2"]}
     english = client.submit(f"/surveys/{survey}/answer", form, headers=EN)
     assert english.status_code == 422
-    # The option is what staff wrote (content): it is quoted as written, inside an English sentence.
-    assert "\u201c特にない\u201d cannot be chosen together with other options." in text_of(english.text)
+    assert f"{quoted} cannot be chosen together with other options." in text_of(english.text)
     japanese = client.submit(f"/surveys/{survey}/answer", form, headers=JA)
     assert "「特にない」は他の選択肢と一緒には選べません。" in text_of(japanese.text)
 

@@ -5,6 +5,7 @@ history, the thanks page, the preview before sign-up, and a company's /me."""
 
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -146,6 +147,55 @@ def test_a_reset_link_arrives_by_mail_sets_a_new_password_once_and_ends_other_se
         )
         assert again.status_code == 400 and "使えません" in again.text
         assert client.get(link).status_code == 400
+    assert b"citizen@example.jp" not in _events(storage)
+
+
+@pytest.fixture
+def citizen_with_mail(
+    storage: Storage,
+    settings: Settings,
+    world: World,
+    inbox: tuple[Inbox, int],  # noqa: F811
+) -> Iterator[tuple[Inbox, Client]]:
+    """The citizen signed in, on an app that sends mail to a real SMTP server, and its inbox."""
+    handler, port = inbox
+    with _mail_client(settings, storage, port) as client:
+        client.login("citizen@example.jp")
+        yield handler, client
+
+
+def test_the_old_address_is_told_when_the_sign_in_address_changes(
+    storage: Storage, citizen_with_mail: tuple[Inbox, Client]
+) -> None:
+    handler, client = citizen_with_mail
+    wrong = client.submit("/me/email", {"new_email": "thief@example.jp", "email_password": "not-my-password"})
+    assert wrong.status_code == 422  # refused: nothing changed, nobody told
+    moved = client.submit("/me/email", {"new_email": "New-Citizen@Example.jp", "email_password": PASSWORD})
+    assert moved.status_code == 303
+    _wait_for_mail(handler, 1)
+    [(envelope, message)] = handler.messages
+    assert envelope.rcpt_tos == ["citizen@example.jp"]  # the address the account had
+    assert message["Subject"] == "【共創 Kyoso】メールアドレスが変更されました"
+    body = message.get_body().get_content()  # type: ignore[union-attr]
+    assert "n•••@example.jp" in body and "new-citizen@example.jp" not in body
+    assert "日本時間" in body and "窓口" in body
+
+    # In English when the change was made in English; the same address again tells nobody.
+    back = client.submit(
+        "/me/email",
+        {"new_email": "citizen@example.jp", "email_password": PASSWORD},
+        headers={"accept-language": "en"},
+    )
+    assert back.status_code == 303
+    _wait_for_mail(handler, 2)
+    envelope, message = handler.messages[1]
+    assert envelope.rcpt_tos == ["new-citizen@example.jp"]
+    assert message["Subject"] == "[Kyoso] Your e-mail address was changed"
+    assert "c•••@example.jp" in message.get_body().get_content()  # type: ignore[union-attr]
+    same = client.submit("/me/email", {"new_email": "citizen@example.jp", "email_password": PASSWORD})
+    assert same.status_code == 303
+    time.sleep(0.5)
+    assert len(handler.messages) == 2
     assert b"citizen@example.jp" not in _events(storage)
 
 

@@ -7,6 +7,7 @@ results page reads in one language. Both functions are idempotent: a template th
 partial may localize, and the partial again (htmx asks for the partial alone).
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -45,6 +46,22 @@ def localized(survey: Any, field: str | None = None) -> Any:
 def localized_question(question: Any, translation: SurveyTranslation) -> Any:
     found = translation.questions.get(question.id)
     return found.applied_to(question) if found else question
+
+
+def localized_answer_errors(survey: Any, field_errors: Mapping[str, str], answers: Mapping[str, Any]) -> dict[str, str]:
+    """The answer form's problems, quoting the survey's own texts (an option's name) as the reader
+    sees them: each problem is found again by the question in the reader's language."""
+    shown = localized(survey)
+    if shown is survey:
+        return dict(field_errors)
+    questions = {q.id: q for q in shown.questions}
+    errors = dict(field_errors)
+    for question_id in errors:
+        question = questions.get(question_id)
+        problem = question.check_answer(answers.get(question_id))[1] if question is not None else None
+        if problem is not None:
+            errors[question_id] = problem
+    return errors
 
 
 def localized_results(results: SurveyResults, survey: Any) -> SurveyResults:

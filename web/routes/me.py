@@ -1,5 +1,6 @@
 """A person's own data: the terms they agree to, what Kyoso holds about them, and leaving for good."""
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.response import Response, Template
 
 from domain.errors import EmailAlreadyRegistered
+from domain.identities import normalise_email
 from domain.values import Role
 from projections.credentials import change_email, end_sessions
 from projections.my_answers import MyAnswer, my_answers
@@ -19,9 +21,11 @@ from web.forms import one
 from web.i18n import DEFAULT, current_language, gettext
 from web.legal import PRIVACY_VERSION, TERMS_VERSION
 from web.localize import localized
+from web.password_reset import compose_reset_mail, send_in_background
 from web.passwords import hash_password, password_problem, verify_password
 from web.routes.common import FormData, go, page
 from web.security_log import security_event
+from web.security_mail import render_email_changed
 from web.sessions import rotate_session
 from web.throttle import throttle_of
 
@@ -196,14 +200,31 @@ def change_email_address(request: Request[Any, Any, Any], storage: Storage, data
         errors["email_password"] = problem
     if problem := email_problem(email):
         errors["new_email"] = problem
-    elif not errors and not change_email(storage.db, user.id, email):
+    before = storage.identities.get(user.id)
+    if not errors and not change_email(storage.db, user.id, email):
         errors["new_email"] = gettext(EmailAlreadyRegistered.message)
     if errors:
         return profile_page(request, storage, status_code=422, errors=errors, values={"new_email": email})
     end_other_sessions(storage, user.id)
     sign_in_again(request, user)
     security_event("email_changed", user.id, client=throttle_of(request).address(request))
+    if before is not None and normalise_email(email) != before.email:
+        _tell_the_old_address(request, storage, before.email, before.display_name, email)
     return go(request, "/me?saved=email#credentials")
+
+
+def _tell_the_old_address(
+    request: Request[Any, Any, Any], storage: Storage, old_email: str, display_name: str, new_email: str
+) -> None:
+    settings = request.app.state.settings
+    subject, body = render_email_changed(
+        request.app.template_engine.engine,  # type: ignore[union-attr]
+        language=current_language(),
+        display_name=display_name,
+        new_email=normalise_email(new_email),
+        when=datetime.now(UTC),
+    )
+    send_in_background(storage, settings, compose_reset_mail(settings, old_email, subject, body))
 
 
 routes = [terms, privacy, my_data, my_data_download, delete_account, goodbye, change_password, change_email_address]

@@ -22,6 +22,7 @@ from web import access
 from web.auth import User, current_user
 from web.forms import answers_from_form
 from web.i18n import gettext
+from web.localize import localized_answer_errors
 from web.page_cache import (
     CSRF_FREE,
     OPT,
@@ -102,7 +103,7 @@ def answer(request: Request[Any, Any, Any], storage: Storage, survey_id: UUID, d
             status_code=422,
             survey=survey,
             answered=False,
-            errors=translated(e.field_errors),
+            errors=translated(localized_answer_errors(survey, e.field_errors, answers)),
             values=data,
             message=gettext(e.message),
         )
