@@ -149,6 +149,15 @@ def compose(
         "受け取る内容の設定：" + _absolute(settings.base_url, "/me/preferences"),
         "配信停止（ワンクリック）：" + unsubscribe,
     ]
+    message = new_message(settings, to, subject)
+    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content("\n".join(lines) + "\n", charset="utf-8")
+    return message
+
+
+def new_message(settings: Settings, to: str, subject: str) -> EmailMessage:
+    """A message's envelope headers, as every mail of Kyoso carries them; the body is the caller's."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = settings.mail_from
@@ -156,10 +165,7 @@ def compose(
     message["Date"] = format_datetime(datetime.now(UTC))
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "kyoso.local"
     message["Message-ID"] = make_msgid(domain=domain)
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content("\n".join(lines) + "\n", charset="utf-8")
     return message
 
 

@@ -7,34 +7,24 @@ password changes the hash (argon2 salts every hash), so a link that has been use
 verifies: single use by construction, with no table of used tokens to keep or clean. Changing the
 e-mail address likewise voids any link sent to the old one.
 
-The message goes straight to the SMTP server of KYOSO_SMTP_URL (the outbox's server, connected
-the way web.mailer connects), not through the outbox: it must reach people who never opted in to
-notices, must not carry an unsubscribe link, and its link is a credential that should sit in no
-table. It is sent from a background thread, so the page answers in the same time whether or not
-the address belongs to an account.
+The message goes straight to the SMTP server, not through the outbox (web/direct_mail.py): it
+must reach people who never opted in to notices, and its link is a credential that should sit in
+no table.
 """
 
 import base64
-import contextvars
 import hashlib
 import hmac
-import logging
-import threading
 import time
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from uuid import UUID
 
 from projections.keystore import shared_secret
 from projections.storage import Storage
-from web.i18n import gettext, use_language
-from web.mailer import Mailer
-from web.settings import Settings
+from web import direct_mail
+from web.i18n import gettext
 from web.templating import format_datetime as city_datetime
-
-log = logging.getLogger(__name__)
 
 RESET_TTL = 30 * 60  # seconds: well within the hour
 _KEY_NAME = "password-reset"
@@ -86,43 +76,6 @@ def verify_token(storage: Storage, key: bytes, token: str, now: float | None = N
     return participant_id if hmac.compare_digest(parts[2], expected) else None
 
 
-def compose_reset_mail(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Date"] = format_datetime(datetime.now(UTC))
-    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "kyoso.local"
-    message["Message-ID"] = make_msgid(domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body, charset="utf-8")
-    return message
-
-
-def send_now(storage: Storage, settings: Settings, message: EmailMessage) -> bool:
-    """Delivers one message; False (logged without the address) when it could not be."""
-    mailer = Mailer(storage, settings)
-    if not mailer.enabled:
-        return False
-    envelope_from = parseaddr(settings.mail_from)[1] or "no-reply@kyoso.local"
-    try:
-        connection = mailer._connect()
-        try:
-            connection.send_message(message, from_addr=envelope_from, to_addrs=[str(message["To"])])
-        finally:
-            connection.quit()
-    except Exception as e:  # whatever went wrong, the person simply asks again; never a 500
-        log.warning("password reset mail not sent: %s", type(e).__name__)
-        return False
-    return True
-
-
-def send_in_background(storage: Storage, settings: Settings, message: EmailMessage) -> threading.Thread:
-    thread = threading.Thread(target=send_now, args=(storage, settings, message), name="kyoso-reset-mail", daemon=True)
-    thread.start()
-    return thread
-
-
 def mail_text(display_name: str, expires: datetime | None) -> dict[str, str]:
     """The mail's sentences in the current language. They are marked here, not in the .txt template,
     because the catalogue is extracted from Python and the .html templates (babel.cfg)."""
@@ -138,17 +91,11 @@ def mail_text(display_name: str, expires: datetime | None) -> dict[str, str]:
     }
 
 
-def _mail_text_in(language: str, display_name: str, expires: datetime | None) -> dict[str, str]:
-    use_language(language)  # run in a copied context: the caller's language stays as it was
-    return mail_text(display_name, expires)
-
-
 def render_mail(
     environment: Any, *, language: str, display_name: str, link: str, expires: datetime | None
 ) -> tuple[str, str]:
-    """The subject (the template's first line) and body of mail/password_reset.txt, in the language
-    of the request that asked for it (the account may not have saved one, and the person reads this one)."""
-    text = contextvars.copy_context().run(_mail_text_in, language, display_name, expires)
-    rendered = environment.get_template("mail/password_reset.txt").render(text=text, link=link)
-    subject, _, body = rendered.partition("\n")
-    return subject.strip(), body.lstrip("\n")
+    """The subject and body of mail/password_reset.txt, in the language of the request that asked
+    for it (the account may not have saved one, and the person reads this one)."""
+    return direct_mail.render(
+        environment, "mail/password_reset.txt", language, lambda: mail_text(display_name, expires), link=link
+    )

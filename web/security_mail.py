@@ -2,16 +2,15 @@
 
 Whoever changed it (the person, or someone with their password) now receives every mail of the
 account, password resets included; the old address is the one place the real owner still reads.
-It goes like a reset mail, straight to SMTP and not through the outbox (it must reach people who
-never opted in to notices), and only says where the account moved in part: enough to recognise
-it, not a second copy of somebody's address.
+It goes like a reset mail, straight to SMTP (web/direct_mail.py), and says where the account
+moved only in part: enough to recognise it, not a second copy of somebody's address.
 """
 
-import contextvars
 from datetime import datetime
 from typing import Any
 
-from web.i18n import gettext, use_language
+from web import direct_mail
+from web.i18n import gettext
 from web.templating import format_datetime as city_datetime
 
 
@@ -38,16 +37,10 @@ def email_changed_text(display_name: str, new_email: str, when: datetime) -> dic
     }
 
 
-def _text_in(language: str, display_name: str, new_email: str, when: datetime) -> dict[str, str]:
-    use_language(language)  # run in a copied context: the caller's language stays as it was
-    return email_changed_text(display_name, new_email, when)
-
-
 def render_email_changed(
     environment: Any, *, language: str, display_name: str, new_email: str, when: datetime
 ) -> tuple[str, str]:
-    """The subject (the template's first line) and body of mail/email_changed.txt."""
-    text = contextvars.copy_context().run(_text_in, language, display_name, new_email, when)
-    rendered = environment.get_template("mail/email_changed.txt").render(text=text)
-    subject, _, body = rendered.partition("\n")
-    return subject.strip(), body.lstrip("\n")
+    """The subject and body of mail/email_changed.txt, in the language of the page that made the change."""
+    return direct_mail.render(
+        environment, "mail/email_changed.txt", language, lambda: email_changed_text(display_name, new_email, when)
+    )

@@ -16,12 +16,12 @@ from projections.credentials import change_email, end_sessions
 from projections.my_answers import MyAnswer, my_answers
 from projections.personal_data import personal_data
 from projections.storage import Storage
+from web import direct_mail
 from web.auth import User, current_user, session_data, signed_in
 from web.forms import one
 from web.i18n import DEFAULT, current_language, gettext
 from web.legal import PRIVACY_VERSION, TERMS_VERSION
 from web.localize import localized
-from web.password_reset import compose_reset_mail, send_in_background
 from web.passwords import hash_password, password_problem, verify_password
 from web.routes.common import FormData, go, page
 from web.security_log import security_event
@@ -224,7 +224,7 @@ def _tell_the_old_address(
         new_email=normalise_email(new_email),
         when=datetime.now(UTC),
     )
-    send_in_background(storage, settings, compose_reset_mail(settings, old_email, subject, body))
+    direct_mail.send_in_background(storage, settings, direct_mail.compose(settings, old_email, subject, body))
 
 
 routes = [terms, privacy, my_data, my_data_download, delete_account, goodbye, change_password, change_email_address]

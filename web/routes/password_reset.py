@@ -14,16 +14,15 @@ from litestar.response import Response, Template
 from domain.errors import NotFound
 from domain.identities import normalise_email
 from projections.storage import Storage
+from web import direct_mail
 from web.auth import User
 from web.forms import one
 from web.i18n import current_language, gettext
 from web.mailer import mail_status
 from web.password_reset import (
-    compose_reset_mail,
     make_token,
     render_mail,
     reset_key,
-    send_in_background,
     token_expiry,
     verify_token,
 )
@@ -85,7 +84,7 @@ def forgot(request: Request[Any, Any, Any], storage: Storage, data: FormData) ->
             link=link,
             expires=token_expiry(token),
         )
-        send_in_background(storage, settings, compose_reset_mail(settings, identity.email, subject, body))
+        direct_mail.send_in_background(storage, settings, direct_mail.compose(settings, identity.email, subject, body))
         security_event("password_reset_requested", identity.participant_id, client=throttle.address(request))
     return page(request, "password/forgot.html", errors={}, **{**context, "sent": True})
 
