@@ -96,8 +96,9 @@ def personal_data(storage: Storage, participant_id: UUID) -> PersonalData:
                 award_id=award_id, earned_on=earned_on, menu=menu or "", reason=reason, points=points, revoked=revoked
             )
             for award_id, earned_on, menu, reason, points, revoked in storage.db.query(
-                "SELECT a.award_id, a.earned_on, m.name, a.reason, a.points, a.revoked_at IS NOT NULL"
+                "SELECT a.award_id, a.earned_on, m.name, a.reason, a.points, v.award_id IS NOT NULL"
                 " FROM points_awards a LEFT JOIN points_menus m ON m.menu_id = a.menu_id"
+                " LEFT JOIN points_revocations v ON v.award_id = a.award_id"
                 " WHERE a.participant_id = ? ORDER BY a.position",
                 (str(participant_id),),
             )

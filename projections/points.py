@@ -1,8 +1,10 @@
 """The points ledger's read model: menus, budgets used, awards, spending, rewards, codes, payouts.
 
 Built only from the events that say something a page shows: an award's Granted carries all of
-it (the budget used is the sum of a year's awards, so MenuBudget's own events are not read), and
-each spending names the awards it drew on. A batch's changes are folded in memory first, then
+it (the budget used is the sum of a year's awards, so MenuBudget's own events are not read).
+Award rows are written once and never updated: what is left of an award is the account's to say
+(PointsAccount.lots, read with the balance), so a spending changes no award row, and the account's
+Credited and Debited are not read either. A batch's changes are folded in memory first, then
 written with one statement per table (COPY on PostgreSQL), rows in the order of an index.
 
 Awards are most of the events, and a rebuild reads hundreds of thousands: their fields are taken
@@ -32,19 +34,19 @@ AWARD_COLUMNS: list[Column] = [
     ("menu_id", "text"),
     ("menu_version", "bigint"),
     ("points", "bigint"),
-    ("remaining", "bigint"),
     ("source_kind", "text"),
     ("source", "text"),
     ("reason", "text"),
     ("awarded_at", "text"),
     ("earned_on", "text"),
-    ("fiscal_year", "bigint"),
     ("expires_on", "text"),
     ("goal_bits", "bigint"),
-    ("ward", "text"),
+]
+REVOCATION_COLUMNS: list[Column] = [
     ("revoked_at", "text"),
-    ("revoke_reason", "text"),
-    ("points_revoked", "bigint"),
+    ("reason", "text"),
+    ("points", "bigint"),
+    ("award_id", "text"),
 ]
 SPENDING_COLUMNS: list[Column] = [
     ("spending_id", "text"),
@@ -82,6 +84,7 @@ TABLES = (
     "points_menus",
     "points_budgets",
     "points_awards",
+    "points_revocations",
     "points_tally",
     "points_spendings",
     "points_rewards",
@@ -93,7 +96,7 @@ TABLES = (
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
-_GRANTED, _SPENT, _DEBITED, _REVOKED = Award.Granted, PointsAccount.Spent, PointsAccount.Debited, Award.Revoked
+_GRANTED, _SPENT, _REVOKED = Award.Granted, PointsAccount.Spent, Award.Revoked
 _TAKEN, _REQUESTED, _BATCHED = Reward.Taken, Transfer.Requested, Transfer.Batched
 # An award's fields, taken from the event's __dict__ by one call in C.
 _GRANTED_FIELDS = itemgetter(
@@ -101,7 +104,6 @@ _GRANTED_FIELDS = itemgetter(
     "reason", "timestamp", "earned_on", "expires_on", "ward",
 )  # fmt: skip
 _FIRST = itemgetter(0)
-_UPDATE_CHUNK = 1000
 
 
 def _moment(value: datetime) -> str:
@@ -118,7 +120,6 @@ class PointsProjection:
             SdgMenu.RuleChanged,
             Award.Granted,
             Award.Revoked,
-            PointsAccount.Debited,
             PointsAccount.Spent,
             Reward.Offered,
             Reward.Taken,
@@ -140,11 +141,8 @@ class PointsProjection:
 
     def project(self, cur: Cursor, events: Sequence[tuple[int, Any]]) -> None:
         granted = [item for item in events if type(item[1]) is _GRANTED]
-        new = _NewAwards(granted) if granted else None
-        # Points taken from awards recorded before this batch (spent, or taken back).
-        taken: dict[str, int] = defaultdict(int)
         spendings: list[tuple[Any, ...]] = []
-        revoked: list[tuple[str, str, int, str]] = []
+        revocations: list[tuple[str, str, int, str]] = []
         rewards_taken: dict[str, int] = defaultdict(int)
         transfers: dict[str, list[Any]] = {}
         batched: list[tuple[str, str]] = []
@@ -152,24 +150,13 @@ class PointsProjection:
         for position, event in others:
             kind = type(event)
             if kind is _SPENT:
-                lots = event.drawn
-                spending, person, reference, *awards = _texts(
-                    [event.spending_id, event.participant_id, event.reference, *(award for award, _ in lots)]
-                )
+                spending, person, reference = _texts([event.spending_id, event.participant_id, event.reference])
                 at = _moment(event.timestamp)
                 spendings.append((spending, position, person, event.purpose, reference, event.points, at))
-                for award, (_, points) in zip(awards, lots, strict=True):
-                    if new is None or not new.take(award, position, points):
-                        taken[award] += points
-            elif kind is _DEBITED:
-                award = str(event.award_id)
-                if new is None or not new.take(award, position, event.points):
-                    taken[award] += event.points
             elif kind is _REVOKED:
-                award = str(event.originator_id)
-                revocation = (_moment(event.timestamp), event.reason, event.points_removed)
-                if new is None or not new.revoke(award, position, revocation):
-                    revoked.append((*revocation, award))
+                revocations.append(
+                    (_moment(event.timestamp), event.reason, event.points_removed, str(event.originator_id))
+                )
             elif kind is _TAKEN:
                 rewards_taken[str(event.originator_id)] += 1
             elif kind is _REQUESTED:
@@ -189,23 +176,13 @@ class PointsProjection:
                     batched.append((str(event.batch_id), str(event.originator_id)))
             else:
                 _apply_other(cur, event, _moment(event.timestamp))
-        if new is not None:
-            new.write(cur)
-        # Rows in key order: written together, they touch each page of the index once, in order.
-        if taken:
-            deltas = sorted((award, -points) for award, points in taken.items())
-            # In chunks: given thousands of keys at once, PostgreSQL's planner reads the whole table
-            # into a hash rather than looking each one up by the index (a rebuild's later batches).
-            for start in range(0, len(deltas), _UPDATE_CHUNK):
-                cur.add_many("points_awards", "award_id", "remaining", deltas[start : start + _UPDATE_CHUNK])
-        if spendings:
+        if granted:
+            _NewAwards(granted).write(cur)
+        if spendings:  # in key order, as the awards below
             spendings.sort(key=_FIRST)
             cur.append_rows("points_spendings", SPENDING_COLUMNS, spendings)
-        if revoked:  # Awards recorded before this batch: theirs were inserted by an earlier one.
-            cur.executemany(
-                "UPDATE points_awards SET revoked_at = ?, revoke_reason = ?, points_revoked = ? WHERE award_id = ?",
-                revoked,
-            )
+        if revocations:
+            cur.append_rows("points_revocations", REVOCATION_COLUMNS, revocations)
         if rewards_taken:
             cur.add_many("points_rewards", "reward_id", "taken", list(rewards_taken.items()))
         if transfers:
@@ -229,7 +206,7 @@ def goals_of(bits: int) -> list[int]:
 class _NewAwards:
     """The batch's awards (Award.Granted, most of the events) as columns: each field of all of them
     is taken out and turned into text at once, in C (vars, itemgetter, zip, map, msgspec), instead
-    of event by event in Python. Spendings and revocations later in the batch change their rows here."""
+    of event by event in Python."""
 
     def __init__(self, granted: list[tuple[int, Any]]) -> None:
         positions, events = zip(*granted, strict=True)
@@ -244,33 +221,9 @@ class _NewAwards:
         goal_sets = list(map(tuple, goals))
         bits = {goal_set: goal_bits(goal_set) for goal_set in set(goal_sets)}
         self.bits = list(map(bits.__getitem__, goal_sets))
-        self.remaining = list(self.points)
-        self.revocations: dict[int, tuple[str, str, int]] = {}
-        self._index = dict(zip(self.ids, range(len(self.ids)), strict=True))
-
-    def take(self, award: str, position: int, points: int) -> bool:
-        """Takes points from one of these awards granted before `position`; False if none is."""
-        i = self._index.get(award)
-        if i is None or self.positions[i] > position:
-            return False
-        self.remaining[i] -= points
-        return True
-
-    def revoke(self, award: str, position: int, revocation: tuple[str, str, int]) -> bool:
-        i = self._index.get(award)
-        if i is None or self.positions[i] > position:
-            return False
-        self.revocations[i] = revocation
-        return True
 
     def write(self, cur: Cursor) -> None:
-        n = len(self.ids)
         days, years, months = zip(*self.earned, strict=True)
-        revoked_at: list[str | None] = [None] * n
-        revoke_reasons: list[str | None] = [None] * n
-        points_revoked = [0] * n
-        for i, (at, reason, points) in self.revocations.items():
-            revoked_at[i], revoke_reasons[i], points_revoked[i] = at, reason, points
         rows = list(
             zip(
                 self.ids,
@@ -279,19 +232,13 @@ class _NewAwards:
                 self.menus,
                 self.versions,
                 self.points,
-                self.remaining,
                 self.kinds,
                 self.sources,
                 self.reasons,
                 self.at,
                 days,
-                years,
                 self.expires,
                 self.bits,
-                self.wards,
-                revoked_at,
-                revoke_reasons,
-                points_revoked,
                 strict=True,
             )
         )

@@ -179,7 +179,6 @@ class AwardRow:
     menu_name: str
     menu_version: int
     points: int
-    remaining: int
     source_kind: SourceKind
     source: str
     reason: str
@@ -189,19 +188,22 @@ class AwardRow:
     revoked_at: str | None
     revoke_reason: str | None
     points_revoked: int
+    # What is left of it: the ledger's figure (PointsAccount.lots), not the read model's.
+    remaining: int | None = None
 
 
 _AWARD = (
     "SELECT a.award_id, a.position, a.participant_id, a.menu_id, COALESCE(m.name, ''), a.menu_version, a.points,"
-    " a.remaining, a.source_kind, a.source, a.reason, a.awarded_at, a.earned_on, a.expires_on, a.revoked_at,"
-    " a.revoke_reason, a.points_revoked FROM points_awards a LEFT JOIN points_menus m ON m.menu_id = a.menu_id"
+    " a.source_kind, a.source, a.reason, a.awarded_at, a.earned_on, a.expires_on, v.revoked_at,"
+    " v.reason, COALESCE(v.points, 0) FROM points_awards a LEFT JOIN points_menus m ON m.menu_id = a.menu_id"
+    " LEFT JOIN points_revocations v ON v.award_id = a.award_id"
 )
 
 
 def _award(row: Any) -> AwardRow:
     return AwardRow(
-        row[0], int(row[1]), row[2], row[3], row[4], int(row[5]), int(row[6]), int(row[7]), SourceKind(row[8]),
-        row[9], row[10], row[11], row[12], row[13], row[14], row[15], int(row[16]),
+        row[0], int(row[1]), row[2], row[3], row[4], int(row[5]), int(row[6]), SourceKind(row[7]), row[8],
+        row[9], row[10], row[11], row[12], row[13], row[14], int(row[15]),
     )  # fmt: skip
 
 

@@ -36,6 +36,8 @@ class HistoryEntry(msgspec.Struct, kw_only=True):
     source_kind: SourceKind | None = None
     sdg_goals: list[int] = []
     expires_on: date | None = None
+    # What is left of the award: the ledger's figure (PointsAccount.lots), set by whoever reads the
+    # account for the balance; as written, the award's points.
     remaining: int = 0
     revoked_at: str | None = None
     revoke_reason: str | None = None
@@ -158,12 +160,13 @@ def voucher_number(spending_id: str) -> str:
 
 
 _HISTORY = (
-    "SELECT 'award', a.award_id, a.position, a.awarded_at, a.earned_on, a.points, a.remaining, a.reason,"
-    " a.source_kind, a.expires_on, a.revoked_at, a.revoke_reason, a.points_revoked, a.menu_id, m.name,"
+    "SELECT 'award', a.award_id, a.position, a.awarded_at, a.earned_on, a.points, a.reason,"
+    " a.source_kind, a.expires_on, v.revoked_at, v.reason, COALESCE(v.points, 0), a.menu_id, m.name,"
     " CAST(NULL AS TEXT), CAST(NULL AS TEXT)"
-    " FROM points_awards a LEFT JOIN points_menus m ON m.menu_id = a.menu_id WHERE a.participant_id = ?"
+    " FROM points_awards a LEFT JOIN points_menus m ON m.menu_id = a.menu_id"
+    " LEFT JOIN points_revocations v ON v.award_id = a.award_id WHERE a.participant_id = ?"
     " UNION ALL"
-    " SELECT s.purpose, s.spending_id, s.position, s.spent_at, CAST(NULL AS TEXT), s.points, 0, '',"
+    " SELECT s.purpose, s.spending_id, s.position, s.spent_at, CAST(NULL AS TEXT), s.points, '',"
     " CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), 0, CAST(NULL AS TEXT),"
     " r.name, r.partner, t.batch_id"
     " FROM points_spendings s LEFT JOIN points_rewards r ON r.reward_id = s.reference"
@@ -186,15 +189,15 @@ def _entry(row: Any) -> HistoryEntry:
             at=row[3],
             earned_on=_day(row[4]),
             points=row[5],
-            remaining=row[6],
-            reason=row[7],
-            source_kind=SourceKind(row[8]),
-            expires_on=_day(row[9]),
-            revoked_at=row[10],
-            revoke_reason=row[11],
-            points_revoked=row[12],
-            menu_id=row[13],
-            menu_name=row[14],
+            remaining=row[5],
+            reason=row[6],
+            source_kind=SourceKind(row[7]),
+            expires_on=_day(row[8]),
+            revoked_at=row[9],
+            revoke_reason=row[10],
+            points_revoked=row[11],
+            menu_id=row[12],
+            menu_name=row[13],
         )
     return HistoryEntry(
         kind=kind,
@@ -202,9 +205,9 @@ def _entry(row: Any) -> HistoryEntry:
         position=row[2],
         at=row[3],
         points=-row[5],
-        reward_name=row[14],
-        partner=row[15],
-        paid_out=row[16] is not None,
+        reward_name=row[13],
+        partner=row[14],
+        paid_out=row[15] is not None,
     )
 
 
@@ -237,8 +240,9 @@ class MyPoints:
         """All 17 goals with the points and awards (not revoked) that contributed to each; an award
         for several goals counts in full for each of them."""
         rows = self.db.query(
-            "SELECT goal_bits, SUM(points), COUNT(*) FROM points_awards"
-            " WHERE participant_id = ? AND revoked_at IS NULL GROUP BY goal_bits",
+            "SELECT a.goal_bits, SUM(a.points), COUNT(*) FROM points_awards a"
+            " LEFT JOIN points_revocations v ON v.award_id = a.award_id"
+            " WHERE a.participant_id = ? AND v.award_id IS NULL GROUP BY a.goal_bits",
             (participant_id,),
         )
         found: dict[int, tuple[int, int]] = {}

@@ -51,8 +51,8 @@ def _points_tables(storage: Storage) -> dict[str, list[tuple[str, ...]]]:
 
 
 def test_the_ledger_read_model_is_the_same_whatever_the_batches(storage: Storage) -> None:
-    """Spendings, take-backs, revocations and payouts of awards in the same batch are folded in memory,
-    those of earlier batches are updates: both ways must give the same tables."""
+    """Revocations and payouts of rows in the same batch are folded in memory, those of earlier
+    batches are updates: both ways must give the same tables."""
     bench_points.load_ledger(storage, 4000)
     tables = {}
     for batch in (3, 1000, 10_000):
@@ -63,8 +63,7 @@ def test_the_ledger_read_model_is_the_same_whatever_the_batches(storage: Storage
     assert tables[3] == tables[1000] == tables[10_000]
     awards = tables[3]["points_awards"]
     assert len(awards) > 3000
-    assert any(row[6] != row[5] for row in awards)  # some points spent or taken back
-    assert any(row[16] != "None" for row in awards)  # some revoked
+    assert tables[3]["points_spendings"] and tables[3]["points_revocations"]
     assert any(row[4] != "None" for row in tables[3]["points_transfers"])  # some paid out
 
 

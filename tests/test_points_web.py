@@ -289,6 +289,37 @@ def test_redeeming_a_reward_gives_a_voucher_and_refuses_what_the_balance_cannot_
     assert client.get(f"/points/vouchers/{uuid4()}").status_code == 404
 
 
+def test_the_history_says_what_is_left_of_each_award_as_the_ledger_does(
+    client: Client, storage: Storage, world: World
+) -> None:
+    """What is left of an award is the account's figure: the read model writes an award once."""
+    first = storage.app.claim_code(world.citizen, issue_code(storage, world, define_menu(storage, world, points=300)))
+    second = storage.app.claim_code(
+        world.citizen, issue_code(storage, world, define_menu(storage, world, name="防災訓練", points=100))
+    )
+    storage.app.redeem_reward(
+        world.citizen, storage.app.offer_reward(world.staff, name="コーヒー1杯", partner="喫茶そのだ", points=350)
+    )
+    storage.projector.catch_up()
+    client.login(CITIZEN_EMAIL)
+
+    rows = {
+        row: text_of(row)
+        for row in re.findall(r"<tr>.*?</tr>", client.get("/me/points").text, flags=re.S)
+        if "地域清掃" in row or "防災訓練" in row
+    }
+    (cleaning,) = [text for text in rows.values() if "地域清掃" in text]
+    (drill,) = [text for text in rows.values() if "防災訓練" in text]
+    # Both expire on the same day: the older award is spent first.
+    assert "使用済み" in cleaning and "残り50ポイント" in drill
+    account = storage.app.points_account(world.citizen)
+    assert account is not None and account.unspent(first) == 0 and account.unspent(second) == 50
+
+    client.login(STAFF_EMAIL)
+    staff = text_of(client.get(f"/staff/points/awards?q={second}").text)
+    assert re.search(r"未使用\s*50ポイント", staff)
+
+
 def test_the_redemption_api_answers_201_and_409_out_of_stock(client: Client, storage: Storage, world: World) -> None:
     menu = define_menu(storage, world, points=500)
     storage.app.claim_code(world.citizen, issue_code(storage, world, menu))

@@ -109,11 +109,25 @@ class Standing(msgspec.Struct):
 
 
 def _standing(storage: Storage, participant_id: UUID) -> Standing:
+    return _standing_of(storage.app.points_account(participant_id))
+
+
+def _standing_of(account: PointsAccount | None) -> Standing:
     today = clock.city_today()
-    account = storage.app.points_account(participant_id)
     if account is None:
         return Standing(0, today, [])
     return Standing(account.balance(today), today, _expiring(account, today, today + timedelta(days=EXPIRING_DAYS)))
+
+
+def _history(storage: Storage, account: PointsAccount | None, participant_id: UUID, offset: int) -> HistoryPage:
+    """A page of the person's history from the read model, with what is left of each award as the
+    account says (the read model writes an award once and does not follow its spending)."""
+    history = _reader(storage).history(str(participant_id), limit=HISTORY_PAGE, offset=offset)
+    if account is not None:
+        for entry in history.entries:
+            if entry.kind == "award":
+                entry.remaining = account.unspent(UUID(entry.id))
+    return history
 
 
 def _expiring(account: PointsAccount, today: date, until: date) -> list[tuple[date, int]]:
@@ -157,18 +171,18 @@ def _mine_page(
     status_code: int = 200,
     **context: Any,
 ) -> Template:
-    reader = _reader(storage)
-    history = reader.history(str(user.id), limit=HISTORY_PAGE, offset=offset)
+    account = storage.app.points_account(user.id)
+    history = _history(storage, account, user.id, offset)
     if request.headers.get("hx-request"):  # the pager's htmx links swap the history alone
         return page(request, "points/_history.html", history=history, today=clock.city_today())
-    goals = reader.goals(str(user.id))
+    goals = _reader(storage).goals(str(user.id))
     context.setdefault("errors", {})
     context.setdefault("values", {})
     return page(
         request,
         "points/mine.html",
         status_code=status_code,
-        standing=_standing(storage, user.id),
+        standing=_standing_of(account),
         history=history,
         goals=goals,
         goal_labels=[f"{g.goal}. {gettext(g.name)}" for g in goals],

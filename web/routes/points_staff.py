@@ -9,6 +9,7 @@ command; the pages read projections/points_dashboard.py.
 import csv
 import io
 import unicodedata
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -29,7 +30,7 @@ from domain.points_menu import LIMIT_LABELS, TRIGGER_LABELS, Limit, MenuRule, Tr
 from domain.text import has_forbidden_characters
 from domain.values import Role
 from projections.cocreation_read import CoCreationReader
-from projections.points_dashboard import MenuRow, PointsReader, points_chain
+from projections.points_dashboard import AwardRow, MenuRow, PointsReader, points_chain
 from projections.storage import Storage
 from web import access
 from web.auth import User, auditors_only, current_user, staff_only
@@ -631,11 +632,21 @@ def _awards_page(
             )
         else:
             award = reader(storage).award(key)
-            found = [award] if award else reader(storage).awards_of(key)
+            found = _with_unspent(storage, [award] if award else reader(storage).awards_of(key))
     return page(
         request, "points_staff/awards.html", status_code=status_code, q=q, awards=found, error=error,
         errors=context.pop("errors", {}), **context,
     )  # fmt: skip
+
+
+def _with_unspent(storage: Storage, awards: list[AwardRow]) -> list[AwardRow]:
+    """The awards (one person's) with what is left of each, as the person's account says."""
+    if not awards:
+        return awards
+    account = storage.app.points_account(UUID(awards[0].participant_id))
+    if account is None:
+        return awards
+    return [replace(award, remaining=account.unspent(UUID(award.id))) for award in awards]
 
 
 @get("/points/awards", sync_to_thread=True)
