@@ -361,9 +361,10 @@ class _Ledger:
         self.lots: list[list[list[Any]]] = [[] for _ in range(people)]
         self.waiting: list[UUID] = []
 
-    def _add(self, event: Any) -> None:
+    def _add(self, event: Any, read: bool = True) -> None:
+        """Writes the event; counts it when the ledger projection reads its kind."""
         self.pending.append(self.to_stored(event))
-        self.written += 1
+        self.written += read
         if len(self.pending) >= 5000:
             self.flush()
 
@@ -470,7 +471,7 @@ class _Ledger:
         the_award, left = self.lots[n].pop()
         self.versions[n] += 1
         self._add(PointsAccount.Debited(**self._meta(PointsAccount, account_id(self.people[n]), self.versions[n]),
-                                        award_id=the_award, points=left))  # fmt: skip
+                                        award_id=the_award, points=left), read=False)  # fmt: skip
         self._add(Award.Revoked(**self._meta(Award, the_award, 2), reason="不正の申告", revoked_by=self.staff,
                                 points_removed=left))  # fmt: skip
 
