@@ -178,7 +178,7 @@ class PointsProjection:
                 _apply_other(cur, event, _moment(event.timestamp))
         if granted:
             _NewAwards(granted).write(cur)
-        if spendings:  # in key order, as the awards below
+        if spendings:  # in key order, as the awards above
             spendings.sort(key=_FIRST)
             cur.append_rows("points_spendings", SPENDING_COLUMNS, spendings)
         if revocations:

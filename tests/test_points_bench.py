@@ -51,8 +51,8 @@ def _points_tables(storage: Storage) -> dict[str, list[tuple[str, ...]]]:
 
 
 def test_the_ledger_read_model_is_the_same_whatever_the_batches(storage: Storage) -> None:
-    """Revocations and payouts of rows in the same batch are folded in memory, those of earlier
-    batches are updates: both ways must give the same tables."""
+    """A payout of transfers requested in the same batch is folded in memory, one of an earlier
+    batch is an update; award rows are written once: every batch size must give the same tables."""
     bench_points.load_ledger(storage, 4000)
     tables = {}
     for batch in (3, 1000, 10_000):
